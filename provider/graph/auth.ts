@@ -1,0 +1,163 @@
+import type { AccessToken, TokenCredential } from "@azure/identity";
+
+/** The credentials of `@azure/identity` this provider can use; `default` is `DefaultAzureCredential`. */
+export const credentialKinds = [
+  "default",
+  "clientSecret",
+  "clientCertificate",
+  "workloadIdentity",
+  "managedIdentity",
+  "azureCli",
+  "deviceCode",
+] as const;
+export type CredentialKind = (typeof credentialKinds)[number];
+
+/** How to build a credential. Holds secrets: never log, serialize or put it in an error. */
+export interface CredentialSettings {
+  kind: CredentialKind;
+  clientId?: string;
+  clientSecret?: string;
+  clientCertificatePath?: string;
+  clientCertificatePassword?: string;
+  federatedTokenFile?: string;
+  /** Entra authority, e.g. `https://login.microsoftonline.com`. */
+  authorityHost: string;
+  /** True for an authority that is not Microsoft's (the emulator): MSAL must not ask Microsoft about it. */
+  disableInstanceDiscovery: boolean;
+  /** Where the device-code sign-in instructions go. */
+  prompt?: (message: string) => void;
+}
+
+/**
+ * Builds the `@azure/identity` credential for one tenant. `@azure/identity` is loaded here, on first use,
+ * never when the provider is serialized.
+ */
+export function createCredential(s: CredentialSettings, tenantId: string): TokenCredential {
+  const identity = require("@azure/identity") as typeof import("@azure/identity");
+  const common = {
+    authorityHost: s.authorityHost,
+    disableInstanceDiscovery: s.disableInstanceDiscovery,
+    additionallyAllowedTenants: ["*"],
+  };
+  const clientId = s.clientId ?? "";
+  switch (s.kind) {
+    case "default":
+      return new identity.DefaultAzureCredential({
+        ...common,
+        tenantId,
+        managedIdentityClientId: s.clientId,
+        workloadIdentityClientId: s.clientId,
+      });
+    case "clientSecret":
+      return new identity.ClientSecretCredential(tenantId, clientId, s.clientSecret ?? "", common);
+    case "clientCertificate":
+      return new identity.ClientCertificateCredential(
+        tenantId,
+        clientId,
+        { certificatePath: s.clientCertificatePath ?? "", certificatePassword: s.clientCertificatePassword },
+        common,
+      );
+    case "workloadIdentity":
+      return new identity.WorkloadIdentityCredential({
+        ...common,
+        tenantId,
+        clientId: s.clientId,
+        tokenFilePath: s.federatedTokenFile,
+      });
+    case "managedIdentity":
+      return s.clientId === undefined
+        ? new identity.ManagedIdentityCredential()
+        : new identity.ManagedIdentityCredential({ clientId: s.clientId });
+    case "azureCli":
+      return new identity.AzureCliCredential({ tenantId, additionallyAllowedTenants: ["*"] });
+    case "deviceCode":
+      return new identity.DeviceCodeCredential({
+        ...common,
+        tenantId,
+        clientId: s.clientId,
+        userPromptCallback: (info) => (s.prompt ?? console.error)(info.message),
+      });
+  }
+}
+
+/** What the Graph client asks of authentication: a bearer token, fresh when it says so. */
+export interface TokenSource {
+  /**
+   * Resolves an access token. `forceRefresh` (after Graph rejected a token that should still be valid) skips
+   * every cache; `claims` answers a Continuous Access Evaluation challenge.
+   */
+  getToken(options?: { forceRefresh?: boolean; claims?: string; abortSignal?: AbortSignal }): Promise<string>;
+}
+
+/** Longest margin before expiry at which a cached token is renewed. */
+export const REFRESH_MARGIN_IN_MS = 120_000;
+
+/**
+ * When a token obtained at `obtainedAtInMs` should be renewed: at `refreshAfterTimestamp` when Entra gave one,
+ * else two minutes before expiry (half the lifetime for tokens shorter than four minutes).
+ */
+export function refreshAtInMs(token: AccessToken, obtainedAtInMs: number): number {
+  const lifetimeInMs = token.expiresOnTimestamp - obtainedAtInMs;
+  const beforeExpiry = token.expiresOnTimestamp - Math.min(REFRESH_MARGIN_IN_MS, lifetimeInMs / 2);
+  return Math.min(token.refreshAfterTimestamp ?? Infinity, beforeExpiry);
+}
+
+/**
+ * One tenant's token for one credential and scope, cached and renewed before expiry. Concurrent callers share
+ * one token request, so a process makes one token request per tenant in the normal case.
+ */
+export class CachedTokenSource implements TokenSource {
+  private credential?: TokenCredential;
+  private cached?: { token: string; refreshAtInMs: number };
+  private pending?: Promise<string>;
+  /** Token requests made, for tests and benchmarks. */
+  requests = 0;
+
+  constructor(
+    private readonly createCredential: () => TokenCredential,
+    private readonly scope: string,
+    private readonly tenantId: string,
+    private readonly describe: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  getToken(options: { forceRefresh?: boolean; claims?: string; abortSignal?: AbortSignal } = {}): Promise<string> {
+    if (options.forceRefresh) {
+      // A new credential instance also drops MSAL's in-memory cache, which would hand back the same token.
+      this.credential = undefined;
+      this.cached = undefined;
+      this.pending = undefined;
+    }
+    if (this.cached && this.now() < this.cached.refreshAtInMs) return Promise.resolve(this.cached.token);
+    this.pending ??= this.fetch(options).finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async fetch(options: { claims?: string; abortSignal?: AbortSignal }): Promise<string> {
+    this.credential ??= this.createCredential();
+    this.requests++;
+    const obtainedAtInMs = this.now();
+    let token: AccessToken | null;
+    try {
+      token = await this.credential.getToken(this.scope, {
+        tenantId: this.tenantId,
+        claims: options.claims,
+        abortSignal: options.abortSignal,
+      });
+    } catch (e) {
+      throw new AuthenticationFailedError(this.describe, this.tenantId, e);
+    }
+    if (!token) throw new AuthenticationFailedError(this.describe, this.tenantId, new Error("no token returned"));
+    this.cached = { token: token.token, refreshAtInMs: refreshAtInMs(token, obtainedAtInMs) };
+    return token.token;
+  }
+}
+
+/** A credential could not produce a token. Its message names the credential and tenant, never a secret. */
+export class AuthenticationFailedError extends Error {
+  override readonly name = "AuthenticationFailedError";
+  constructor(credential: string, tenantId: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${reason}`, { cause });
+  }
+}

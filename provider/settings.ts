@@ -1,0 +1,188 @@
+import { credentialKinds, type CredentialKind, type CredentialSettings } from "./graph/auth";
+import { defaultRetryOptions, type RetryOptions } from "./graph/retry";
+
+/** Microsoft's clouds: the Graph root and the Entra authority go together. */
+export const clouds = {
+  global: { graphEndpoint: "https://graph.microsoft.com", authorityHost: "https://login.microsoftonline.com" },
+  usgov: { graphEndpoint: "https://graph.microsoft.us", authorityHost: "https://login.microsoftonline.us" },
+  usgovdod: { graphEndpoint: "https://dod-graph.microsoft.us", authorityHost: "https://login.microsoftonline.us" },
+  china: {
+    graphEndpoint: "https://microsoftgraph.chinacloudapi.cn",
+    authorityHost: "https://login.chinacloudapi.cn",
+  },
+} as const;
+export type CloudName = keyof typeof clouds;
+
+/** Everything the provider needs to reach Graph, resolved from stack config and environment. */
+export interface Settings {
+  /** Default tenant for resources without `tenantId`. */
+  tenantId?: string;
+  cloud: CloudName;
+  /** Graph root without trailing slash; the token scope is `<graphEndpoint>/.default`. */
+  graphEndpoint: string;
+  credential: CredentialSettings;
+  requestTimeoutInMs: number;
+  retry: RetryOptions;
+}
+
+/** Looks up a stack config key such as `intune:tenantId`. */
+export type ConfigLookup = (key: string) => string | undefined;
+
+/** Bad settings; the message lists every problem with the key to fix. */
+export class SettingsError extends Error {
+  override readonly name = "SettingsError";
+}
+
+const MICROSOFT_AUTHORITIES = [
+  "login.microsoftonline.com",
+  "login.microsoft.com",
+  "login.windows.net",
+  "login.microsoftonline.us",
+  "login.chinacloudapi.cn",
+  "login.partner.microsoftonline.cn",
+];
+
+const TENANT_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/i;
+
+/** True for a tenant id Entra accepts: a GUID or a verified domain such as `contoso.onmicrosoft.com`. */
+export function isTenantId(value: string): boolean {
+  return TENANT_ID.test(value);
+}
+
+/** True for `localhost`, `127.0.0.0/8` and `::1`: the only hosts where plain http is allowed. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Resolves settings from stack config (`intune:*`, read by the provider's `configure`) falling back to the
+ * standard environment (`AZURE_*`, `INTUNE_*`). Pure. Throws {@link SettingsError} naming every bad key.
+ */
+export function resolveSettings(config: ConfigLookup, env: Record<string, string | undefined>): Settings {
+  const problems: string[] = [];
+  const pick = (key: string, envName?: string): string | undefined => {
+    const value = config(`intune:${key}`) ?? (envName ? env[envName] : undefined);
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+  const seconds = (key: string, fallbackInMs: number): number => {
+    const raw = pick(key);
+    if (raw === undefined) return fallbackInMs;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) {
+      problems.push(`intune:${key} must be a positive number of seconds, not '${raw}'`);
+      return fallbackInMs;
+    }
+    return n * 1000;
+  };
+
+  const cloudName = pick("cloud", "INTUNE_CLOUD") ?? "global";
+  const cloud = cloudName in clouds ? (cloudName as CloudName) : undefined;
+  if (!cloud) problems.push(`intune:cloud '${cloudName}' is not one of ${Object.keys(clouds).join(", ")}`);
+  const defaults = clouds[cloud ?? "global"];
+
+  const graphEndpoint = endpoint(pick("graphEndpoint", "INTUNE_GRAPH_ENDPOINT") ?? defaults.graphEndpoint);
+  const authorityHost = endpoint(pick("authorityHost", "AZURE_AUTHORITY_HOST") ?? defaults.authorityHost);
+  checkEndpoint("intune:graphEndpoint (INTUNE_GRAPH_ENDPOINT)", graphEndpoint, problems);
+  checkEndpoint("intune:authorityHost (AZURE_AUTHORITY_HOST)", authorityHost, problems);
+
+  const tenantId = pick("tenantId", "AZURE_TENANT_ID");
+  if (tenantId !== undefined && !isTenantId(tenantId)) {
+    problems.push(`intune:tenantId '${tenantId}' is not a tenant GUID or domain`);
+  }
+
+  // Secrets set in stack config are only visible to the provider, so they choose their credential; from the
+  // environment, DefaultAzureCredential finds them itself.
+  const clientSecret = pick("clientSecret", "AZURE_CLIENT_SECRET");
+  const clientCertificatePath = pick("clientCertificatePath", "AZURE_CLIENT_CERTIFICATE_PATH");
+  const federatedTokenFile = pick("federatedTokenFile", "AZURE_FEDERATED_TOKEN_FILE");
+  const inferred: CredentialKind | undefined = config("intune:clientSecret")
+    ? "clientSecret"
+    : config("intune:clientCertificatePath")
+      ? "clientCertificate"
+      : config("intune:federatedTokenFile")
+        ? "workloadIdentity"
+        : undefined;
+  const kindName = pick("auth", "INTUNE_AUTH") ?? inferred ?? "default";
+  const kind = (credentialKinds as readonly string[]).includes(kindName) ? (kindName as CredentialKind) : undefined;
+  if (!kind) problems.push(`intune:auth '${kindName}' is not one of ${credentialKinds.join(", ")}`);
+  const clientId = pick("clientId", "AZURE_CLIENT_ID");
+  const needs: Partial<Record<CredentialKind, [string, string | undefined][]>> = {
+    clientSecret: [
+      ["intune:clientId (AZURE_CLIENT_ID)", clientId],
+      ["intune:clientSecret (AZURE_CLIENT_SECRET)", clientSecret],
+    ],
+    clientCertificate: [
+      ["intune:clientId (AZURE_CLIENT_ID)", clientId],
+      ["intune:clientCertificatePath (AZURE_CLIENT_CERTIFICATE_PATH)", clientCertificatePath],
+    ],
+    workloadIdentity: [
+      ["intune:clientId (AZURE_CLIENT_ID)", clientId],
+      ["intune:federatedTokenFile (AZURE_FEDERATED_TOKEN_FILE)", federatedTokenFile],
+    ],
+    deviceCode: [["intune:clientId (AZURE_CLIENT_ID)", clientId]],
+  };
+  for (const [key, value] of (kind && needs[kind]) || []) {
+    if (value === undefined) problems.push(`intune:auth ${kind} needs ${key}`);
+  }
+
+  const retry: RetryOptions = {
+    ...defaultRetryOptions,
+    deadlineInMs: seconds("retryDeadlineSeconds", defaultRetryOptions.deadlineInMs),
+  };
+  const maxRetries = pick("maxRetries");
+  if (maxRetries !== undefined) {
+    if (/^\d+$/.test(maxRetries)) retry.maxRetries = Number(maxRetries);
+    else problems.push(`intune:maxRetries must be a whole number, not '${maxRetries}'`);
+  }
+  const requestTimeoutInMs = seconds("requestTimeoutSeconds", 60_000);
+
+  if (problems.length > 0) throw new SettingsError(`Invalid provider settings: ${problems.join("; ")}.`);
+  return {
+    tenantId,
+    cloud: cloud!,
+    graphEndpoint,
+    credential: {
+      kind: kind!,
+      clientId,
+      clientSecret,
+      clientCertificatePath,
+      clientCertificatePassword: pick("clientCertificatePassword", "AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+      federatedTokenFile,
+      authorityHost,
+      disableInstanceDiscovery: !MICROSOFT_AUTHORITIES.includes(hostOf(authorityHost)),
+    },
+    requestTimeoutInMs,
+    retry,
+  };
+}
+
+function endpoint(value: string): string {
+  return value.replace(/\/+$/, "");
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return "";
+  }
+}
+
+/** Graph and Entra only over https, except on loopback (the emulator): no token crosses a network in clear. */
+function checkEndpoint(name: string, value: string, problems: string[]): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`${name} is not a URL`);
+    return;
+  }
+  if (url.username || url.password) {
+    problems.push(`${name} must not carry credentials in the URL`);
+    return;
+  }
+  if (url.protocol === "https:") return;
+  if (url.protocol === "http:" && isLoopback(url.hostname)) return;
+  problems.push(`${name} '${value}' must use https (plain http is allowed only on loopback)`);
+}
