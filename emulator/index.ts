@@ -1,0 +1,274 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tls from "node:tls";
+import { Entra, type AppRegistration, type LoggedTokenRequest } from "./entra";
+import { FaultPlan } from "./faults";
+import { GraphService, type GraphBehaviour, type LoggedRequest } from "./graph";
+import { TenantStore, type StoreTiming } from "./store";
+import { intuneLimits, Throttle, type ThrottleLimits } from "./throttle";
+
+export type { AppRegistration, LoggedTokenRequest } from "./entra";
+export type { Fault, FaultMatch } from "./faults";
+export type { LoggedRequest, GraphBehaviour } from "./graph";
+export type { StoredPartner, OnboardingStatus } from "./store";
+export { intuneLimits, type ThrottleLimits } from "./throttle";
+export { seededRandom } from "./faults";
+
+/** The tenant, app and secret the emulator registers unless told otherwise. */
+export const defaultTenantId = "11111111-1111-4111-8111-111111111111";
+export const defaultClientId = "22222222-2222-4222-8222-222222222222";
+export const defaultClientSecret = "emulator-client-secret";
+
+export interface EmulatorOptions extends Partial<StoreTiming>, Partial<GraphBehaviour> {
+  /** Loopback address to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** Port of the Graph (http) server; 0 picks a free one. */
+  graphPort?: number;
+  /** Port of the Entra (https) server; 0 picks a free one. */
+  loginPort?: number;
+  /** Intune's throttling limits, `false` for none. Default: the documented limits. */
+  throttle?: ThrottleLimits | false;
+  /** Lifetime of issued access tokens. Default 3600 s. */
+  tokenLifetimeSeconds?: number;
+  /** Register the default tenant and app. Default true. */
+  defaultTenant?: boolean;
+  /** Put an onboarded "TeamViewer" partner in the default tenant, as a real tenant has. Default false. */
+  seedTeamViewer?: boolean;
+}
+
+/** A running Graph + Entra emulator. Everything is in memory; `close()` frees the ports. */
+export class Emulator {
+  /** Graph root, e.g. `http://127.0.0.1:41234`: `INTUNE_GRAPH_ENDPOINT`. */
+  graphEndpoint = "";
+  /** Entra authority, e.g. `https://127.0.0.1:41235`: `AZURE_AUTHORITY_HOST`. */
+  authorityHost = "";
+  /** PEM file of the emulator's self-signed TLS certificate: `NODE_EXTRA_CA_CERTS`. */
+  readonly caCertPath: string;
+  readonly faults = new FaultPlan();
+  readonly entra: Entra;
+  readonly timing: StoreTiming;
+  readonly behaviour: GraphBehaviour;
+  throttle?: Throttle;
+  private readonly graph: GraphService;
+  private readonly tenants = new Map<string, TenantStore>();
+  private readonly servers: http.Server[] = [];
+  private readonly dir: string;
+
+  constructor(
+    private readonly options: EmulatorOptions,
+    readonly caCertPem: string,
+    private readonly tlsKeyPem: string,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), "intune-emulator-"));
+    this.caCertPath = join(this.dir, "ca.pem");
+    writeFileSync(this.caCertPath, caCertPem);
+    this.timing = {
+      onboardingDelayMs: options.onboardingDelayMs === undefined ? 2_000 : options.onboardingDelayMs,
+      onboardingExpiryMs: options.onboardingExpiryMs ?? 15 * 60_000,
+      readLagMs: options.readLagMs ?? 0,
+    };
+    this.behaviour = {
+      pageSize: options.pageSize ?? 100,
+      patchStatus: options.patchStatus ?? 200,
+      actionInWrongState: options.actionInWrongState ?? "noContent",
+      extraResponseProperties: options.extraResponseProperties ?? true,
+    };
+    const limits = options.throttle === undefined ? intuneLimits : options.throttle;
+    this.throttle = limits ? new Throttle(limits) : undefined;
+    const federatedKey = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
+    this.entra = new Entra(
+      () => this.authorityHost,
+      () => options.tokenLifetimeSeconds ?? 3600,
+      federatedKey,
+    );
+    this.graph = new GraphService(
+      () => this.graphEndpoint,
+      this.entra,
+      (id) => this.tenants.get(id),
+      this.faults,
+      () => this.throttle,
+      () => this.behaviour,
+    );
+  }
+
+  /** Every Graph request so far, oldest first. */
+  get requests(): LoggedRequest[] {
+    return this.graph.requests;
+  }
+
+  /** Every token request so far (secret fields reduced to their length). */
+  get tokenRequests(): LoggedTokenRequest[] {
+    return this.entra.tokenRequests;
+  }
+
+  /**
+   * The Graph calls made, as `METHOD /path` below `/deviceManagement` (e.g. `POST
+   * /remoteAssistancePartners/<id>/disconnect`), optionally for one tenant: what tests assert.
+   */
+  calls(filter: { tenantId?: string } = {}): string[] {
+    return this.requests
+      .filter((r) => filter.tenantId === undefined || r.tenantId === filter.tenantId)
+      .map((r) => `${r.method} ${r.path.replace(/^\/deviceManagement/, "")}`);
+  }
+
+  /** Forgets the request logs (not the partners). */
+  clearLog(): void {
+    this.graph.requests.length = 0;
+    this.entra.tokenRequests.length = 0;
+  }
+
+  /** The partner store of a tenant, created with an Intune licence on first use. */
+  tenant(tenantId: string): TenantStore {
+    let store = this.tenants.get(tenantId);
+    if (!store) {
+      store = new TenantStore(() => this.timing);
+      this.tenants.set(tenantId, store);
+    }
+    return store;
+  }
+
+  /** Registers an app (or adds tenants to it); its tenants get a partner store. */
+  registerApp(app: AppRegistration): AppRegistration {
+    const existing = this.entra.apps.get(app.clientId);
+    const merged = existing ? { ...existing, ...app, tenants: [...new Set([...existing.tenants, ...app.tenants])] } : app;
+    this.entra.apps.set(app.clientId, merged);
+    for (const t of merged.tenants) this.tenant(t);
+    return merged;
+  }
+
+  /** The environment a shell or child process needs to use the emulator with client-secret credentials. */
+  env(app: { tenantId?: string; clientId?: string; clientSecret?: string } = {}): Record<string, string> {
+    return {
+      AZURE_AUTHORITY_HOST: this.authorityHost,
+      AZURE_TENANT_ID: app.tenantId ?? defaultTenantId,
+      AZURE_CLIENT_ID: app.clientId ?? defaultClientId,
+      AZURE_CLIENT_SECRET: app.clientSecret ?? defaultClientSecret,
+      INTUNE_GRAPH_ENDPOINT: this.graphEndpoint,
+      NODE_EXTRA_CA_CERTS: this.caCertPath,
+    };
+  }
+
+  /** `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` for `ManagedIdentityCredential` (App Service source). */
+  managedIdentityEnv(): Record<string, string> {
+    return { IDENTITY_ENDPOINT: `${this.graphEndpoint}/msi/token`, IDENTITY_HEADER: this.entra.identityHeader };
+  }
+
+  /**
+   * Makes this process trust the emulator's certificate (child processes use `NODE_EXTRA_CA_CERTS` from
+   * {@link env} instead). Needs Node ≥ 22.19.
+   */
+  trustInProcess(): void {
+    const current = tls.getCACertificates("default");
+    if (!current.includes(this.caCertPem)) tls.setDefaultCACertificates([...current, this.caCertPem]);
+  }
+
+  async listen(): Promise<void> {
+    const host = this.options.host ?? "127.0.0.1";
+    const graphServer = http.createServer((req, res) =>
+      collect(req, (body) =>
+        (req.url ?? "").startsWith("/msi/token")
+          ? this.entra.handleManagedIdentity(req, res, this.graphEndpoint)
+          : this.graph.handle(req, res, body),
+      ),
+    );
+    const loginServer = https.createServer({ key: this.tlsKeyPem, cert: this.caCertPem }, (req, res) =>
+      collect(req, (body) => this.entra.handle(req, res, body)),
+    );
+    const name = host.includes(":") ? `[${host}]` : host;
+    const graphPort = await listenOn(graphServer, host, this.options.graphPort ?? 0);
+    const loginPort = await listenOn(loginServer, host, this.options.loginPort ?? 0);
+    this.servers.push(graphServer, loginServer);
+    this.graphEndpoint = `http://${name}:${graphPort}`;
+    this.authorityHost = `https://${name}:${loginPort}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts an emulator on loopback. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? "127.0.0.1";
+  const { cert, key } = await tlsCertificate(host);
+  const emulator = new Emulator(options, cert, key);
+  if (options.defaultTenant !== false) {
+    emulator.registerApp({
+      clientId: defaultClientId,
+      tenants: [defaultTenantId],
+      clientSecret: defaultClientSecret,
+      permissions: ["DeviceManagementServiceConfig.ReadWrite.All"],
+    });
+    if (options.seedTeamViewer) {
+      emulator.tenant(defaultTenantId).seed({
+        displayName: "TeamViewer Connector",
+        onboardingUrl: "https://login.teamviewer.com/nav/intune",
+        status: "onboarded",
+      });
+    }
+  }
+  await emulator.listen();
+  return emulator;
+}
+
+let cachedCertificate: Promise<{ cert: string; key: string }> | undefined;
+
+/** A self-signed certificate for loopback (localhost, 127.0.0.1, ::1), made once per process. */
+function tlsCertificate(host: string): Promise<{ cert: string; key: string }> {
+  cachedCertificate ??= (async () => {
+    const selfsigned = require("selfsigned") as typeof import("selfsigned");
+    const notAfter = new Date(Date.now() + 30 * 24 * 3600_000);
+    const pems = await selfsigned.generate([{ name: "commonName", value: "Intune emulator (loopback)" }], {
+      keySize: 2048,
+      algorithm: "sha256",
+      notAfterDate: notAfter,
+      extensions: [
+        { name: "basicConstraints", cA: true },
+        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+        { name: "extKeyUsage", serverAuth: true },
+        {
+          name: "subjectAltName",
+          altNames: [
+            { type: 2, value: "localhost" },
+            { type: 7, ip: "127.0.0.1" },
+            { type: 7, ip: "::1" },
+            ...(host === "127.0.0.1" || host === "::1" || host === "localhost" ? [] : [{ type: 7 as const, ip: host }]),
+          ],
+        },
+      ],
+    });
+    return { cert: pems.cert, key: pems.private };
+  })();
+  return cachedCertificate;
+}
+
+function collect(req: http.IncomingMessage, then: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => then(Buffer.concat(chunks).toString("utf8")));
+}
+
+function listenOn(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
