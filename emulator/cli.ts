@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     seedTeamViewer: !values["no-teamviewer"],
   });
   const lines = Object.entries(emulator.env()).map(([k, v]) => `export ${k}=${v}`);
-  console.log(`# Intune remote assistance emulator: Graph ${emulator.graphEndpoint}, Entra ${emulator.authorityHost}`);
+  console.log(
+    `# Intune remote assistance emulator: Graph ${emulator.graphEndpoint}, Entra ${emulator.authorityHost}`,
+  );
   console.log("# Export these in the shell that runs pulumi (Ctrl-C stops the emulator):");
   console.log(lines.join("\n"));
   const stop = () => void emulator.close().then(() => process.exit(0));

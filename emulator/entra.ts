@@ -79,7 +79,10 @@ export class Entra {
   }
 
   /** Issues an access token directly (for tests of token handling). */
-  issue(claims: Omit<AccessTokenClaims, "exp" | "iat" | "seq">, lifetimeSeconds = this.tokenLifetimeSeconds()) {
+  issue(
+    claims: Omit<AccessTokenClaims, "exp" | "iat" | "seq">,
+    lifetimeSeconds = this.tokenLifetimeSeconds(),
+  ) {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + lifetimeSeconds;
     const token = signHs256({ ...claims, iat, nbf: iat, exp, seq: ++this.seq, ver: "1.0" }, this.signingKey);
@@ -135,7 +138,8 @@ export class Entra {
     }
     if (req.method === "GET" && rest === "discovery/v2.0/keys") return json(res, 200, { keys: [] });
     const form = Object.fromEntries(new URLSearchParams(body));
-    if (req.method === "POST" && rest === "oauth2/v2.0/devicecode") return this.deviceCode(res, tenantId, form);
+    if (req.method === "POST" && rest === "oauth2/v2.0/devicecode")
+      return this.deviceCode(res, tenantId, form);
     if (req.method === "POST" && rest === "oauth2/v2.0/token") return this.token(res, tenantId, form);
     json(res, 404, { error: "not_found", error_description: `No route ${req.method} ${url.pathname}` });
   }
@@ -159,11 +163,17 @@ export class Entra {
       });
     if (req.headers["x-identity-header"] !== this.identityHeader) {
       log(401);
-      return json(res, 401, { error: "invalid_request", error_description: "X-IDENTITY-HEADER is missing or wrong" });
+      return json(res, 401, {
+        error: "invalid_request",
+        error_description: "X-IDENTITY-HEADER is missing or wrong",
+      });
     }
     if (!app) {
       log(400);
-      return json(res, 400, { error: "invalid_request", error_description: "No managed identity is assigned" });
+      return json(res, 400, {
+        error: "invalid_request",
+        error_description: "No managed identity is assigned",
+      });
     }
     const { token, exp } = this.issue({
       tid: app.tenants[0],
@@ -212,7 +222,13 @@ export class Entra {
     const app = this.apps.get(form.client_id ?? "");
     this.logToken(tenantId, form, "device_code_request", app?.publicClient ? 200 : 400);
     if (!app?.publicClient || !app.tenants.includes(tenantId)) {
-      return aadError(res, 400, "unauthorized_client", 700016, `Application '${form.client_id}' is not a public client in '${tenantId}'.`);
+      return aadError(
+        res,
+        400,
+        "unauthorized_client",
+        700016,
+        `Application '${form.client_id}' is not a public client in '${tenantId}'.`,
+      );
     }
     const deviceCode = randomBytes(24).toString("base64url");
     const userCode = randomBytes(4).toString("hex").toUpperCase();
@@ -242,16 +258,31 @@ export class Entra {
       aadError(res, status, error, code, description);
     };
     if (!app || !app.tenants.includes(tenantId)) {
-      return fail(400, "unauthorized_client", 700016, `Application with identifier '${form.client_id}' was not found in the directory '${tenantId}'.`);
+      return fail(
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${form.client_id}' was not found in the directory '${tenantId}'.`,
+      );
     }
     if (grant === "client_credentials") {
       const problem = this.authenticateClient(app, tenantId, form);
       if (problem) return fail(401, "invalid_client", problem.code, problem.description);
       const resource = resourceOf(form.scope);
       if (!form.scope?.endsWith("/.default")) {
-        return fail(400, "invalid_scope", 1002012, `The provided value for scope ${form.scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`);
+        return fail(
+          400,
+          "invalid_scope",
+          1002012,
+          `The provided value for scope ${form.scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`,
+        );
       }
-      const { token } = this.issue({ tid: tenantId, aud: resource, appid: app.clientId, roles: app.permissions });
+      const { token } = this.issue({
+        tid: tenantId,
+        aud: resource,
+        appid: app.clientId,
+        roles: app.permissions,
+      });
       this.logToken(tenantId, form, grant, 200);
       return json(res, 200, {
         token_type: "Bearer",
@@ -262,14 +293,17 @@ export class Entra {
     }
     if (grant === "urn:ietf:params:oauth:grant-type:device_code" || grant === "device_code") {
       const entry = this.deviceCodes.get(form.device_code ?? "");
-      if (!entry || entry.expiresAtMs < Date.now()) return fail(400, "expired_token", 70020, "The device code has expired.");
-      if (!entry.approvedBy) return fail(400, "authorization_pending", 70016, "The user has not yet completed sign-in.");
+      if (!entry || entry.expiresAtMs < Date.now())
+        return fail(400, "expired_token", 70020, "The device code has expired.");
+      if (!entry.approvedBy)
+        return fail(400, "authorization_pending", 70016, "The user has not yet completed sign-in.");
       this.deviceCodes.delete(form.device_code);
       return this.userTokens(res, tenantId, app, entry.resource, entry.approvedBy, form, grant);
     }
     if (grant === "refresh_token") {
       const entry = this.refreshTokens.get(form.refresh_token ?? "");
-      if (!entry || entry.clientId !== app.clientId) return fail(400, "invalid_grant", 9002313, "Invalid refresh token.");
+      if (!entry || entry.clientId !== app.clientId)
+        return fail(400, "invalid_grant", 9002313, "Invalid refresh token.");
       return this.userTokens(res, tenantId, app, resourceOf(form.scope), entry.upn, form, grant);
     }
     fail(400, "unsupported_grant_type", 70003, `The grant type '${grant}' is not supported.`);
@@ -286,7 +320,13 @@ export class Entra {
   ): void {
     const oid = createHash("sha256").update(upn).digest("hex").slice(0, 32);
     const uid = `${oid.slice(0, 8)}-${oid.slice(8, 12)}-${oid.slice(12, 16)}-${oid.slice(16, 20)}-${oid.slice(20)}`;
-    const { token } = this.issue({ tid: tenantId, aud: resource, appid: app.clientId, scp: app.permissions.join(" "), upn });
+    const { token } = this.issue({
+      tid: tenantId,
+      aud: resource,
+      appid: app.clientId,
+      scp: app.permissions.join(" "),
+      upn,
+    });
     const refreshToken = randomBytes(24).toString("base64url");
     this.refreshTokens.set(refreshToken, { tenantId, clientId: app.clientId, upn });
     const now = Math.floor(Date.now() / 1000);
@@ -330,10 +370,20 @@ export class Entra {
     if (form.client_secret !== undefined) {
       return app.clientSecret !== undefined && form.client_secret === app.clientSecret
         ? undefined
-        : { code: 7000215, description: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.` };
+        : {
+            code: 7000215,
+            description: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+          };
     }
-    if (form.client_assertion_type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" || !form.client_assertion) {
-      return { code: 7000218, description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." };
+    if (
+      form.client_assertion_type !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" ||
+      !form.client_assertion
+    ) {
+      return {
+        code: 7000218,
+        description:
+          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      };
     }
     const jwt = decodeJwt(form.client_assertion);
     if (!jwt) return { code: 50027, description: "JWT token is invalid or malformed." };
@@ -348,7 +398,12 @@ export class Entra {
         app.federated.subject === jwt.payload.sub &&
         jwt.payload.aud === "api://AzureADTokenExchange" &&
         verifyRsaSignature(jwt, this.federatedKeyPem.publicKey);
-      return ok ? undefined : { code: 70021, description: `No matching federated identity record found for presented assertion subject '${String(jwt.payload.sub)}'.` };
+      return ok
+        ? undefined
+        : {
+            code: 70021,
+            description: `No matching federated identity record found for presented assertion subject '${String(jwt.payload.sub)}'.`,
+          };
     }
     if (!app.certificatePem) return { code: 700027, description: "The app has no certificate credential." };
     const cert = new X509Certificate(app.certificatePem);
@@ -360,7 +415,9 @@ export class Entra {
     const tokenEndpoint = `${this.authorityHost()}/${tenantId}/oauth2/v2.0/token`;
     const aud = jwt.payload.aud;
     if (
-      !presented.some((t) => thumbprints.includes(String(t).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"))) ||
+      !presented.some((t) =>
+        thumbprints.includes(String(t).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")),
+      ) ||
       jwt.payload.iss !== app.clientId ||
       jwt.payload.sub !== app.clientId ||
       !(aud === tokenEndpoint || (Array.isArray(aud) && aud.includes(tokenEndpoint))) ||
@@ -375,7 +432,14 @@ export class Entra {
     const fields = Object.fromEntries(
       Object.entries(form).map(([k, v]) => [k, SECRET_FIELDS.has(k) ? `<${v.length} chars>` : v]),
     );
-    this.tokenRequests.push({ atMs: Date.now(), tenantId, clientId: form.client_id, grantType, status, fields });
+    this.tokenRequests.push({
+      atMs: Date.now(),
+      tenantId,
+      clientId: form.client_id,
+      grantType,
+      status,
+      fields,
+    });
   }
 }
 
@@ -384,7 +448,13 @@ function resourceOf(scope: string | undefined): string {
   return graphScope.replace(/\/[^/]*$/, "");
 }
 
-function aadError(res: ServerResponse, status: number, error: string, code: number, description: string): void {
+function aadError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  code: number,
+  description: string,
+): void {
   const traceId = randomUUID();
   json(res, status, {
     error,

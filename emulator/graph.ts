@@ -43,7 +43,12 @@ const PARTNERS = "/deviceManagement/remoteAssistancePartners";
 const READ = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"];
 const WRITE = ["DeviceManagementServiceConfig.ReadWrite.All"];
 const WRITABLE = new Set(["displayName", "onboardingUrl"]);
-const READ_ONLY = new Set(["id", "onboardingStatus", "lastConnectionDateTime", "onboardingRequestExpiryDateTime"]);
+const READ_ONLY = new Set([
+  "id",
+  "onboardingStatus",
+  "lastConnectionDateTime",
+  "onboardingRequestExpiryDateTime",
+]);
 
 interface Answer {
   status: number;
@@ -115,7 +120,11 @@ export class GraphService {
     const waitMs = this.throttle()?.admit(auth.tid, auth.appid, write) ?? 0;
     if (waitMs > 0) {
       return respond({
-        ...error(429, "TooManyRequests", intuneMessage("Too many requests. Retry after the time given in Retry-After.")),
+        ...error(
+          429,
+          "TooManyRequests",
+          intuneMessage("Too many requests. Retry after the time given in Retry-After."),
+        ),
         headers: { "Retry-After": String(Math.ceil(waitMs / 1000)) },
       });
     }
@@ -183,7 +192,8 @@ export class GraphService {
       return error(400, "BadRequest", `Resource not found for the segment '${path.split("/")[1] ?? ""}'.`);
     }
     const [id, action, ...extra] = path.slice(PARTNERS.length).split("/").filter(Boolean);
-    if (extra.length > 0) return error(400, "BadRequest", `Resource not found for the segment '${extra[0]}'.`);
+    if (extra.length > 0)
+      return error(400, "BadRequest", `Resource not found for the segment '${extra[0]}'.`);
     const context = `${this.origin()}/${apiVersion}/$metadata#deviceManagement/remoteAssistancePartners`;
 
     if (id === undefined) {
@@ -194,7 +204,8 @@ export class GraphService {
         const page = all.slice(skip, skip + top);
         const result: Record<string, unknown> = { "@odata.context": context, value: page.map(entity) };
         if (skip + top < all.length) {
-          result["@odata.nextLink"] = `${this.origin()}/${apiVersion}${PARTNERS}?$top=${top}&$skiptoken=${skip + top}`;
+          result["@odata.nextLink"] =
+            `${this.origin()}/${apiVersion}${PARTNERS}?$top=${top}&$skiptoken=${skip + top}`;
         }
         return { status: 200, body: result, committed: false };
       }
@@ -214,17 +225,30 @@ export class GraphService {
 
     const partner = store.find(id);
     if (!partner) {
-      return error(404, "ResourceNotFound", intuneMessage(`No remoteAssistancePartner with id ${id} exists.`));
+      return error(
+        404,
+        "ResourceNotFound",
+        intuneMessage(`No remoteAssistancePartner with id ${id} exists.`),
+      );
     }
     if (action === undefined) {
-      if (method === "GET") return { status: 200, body: { "@odata.context": `${context}/$entity`, ...entity(partner) }, committed: false };
+      if (method === "GET")
+        return {
+          status: 200,
+          body: { "@odata.context": `${context}/$entity`, ...entity(partner) },
+          committed: false,
+        };
       if (method === "PATCH") {
         const fields = parseFields(body, apiVersion);
         if (typeof fields === "string") return error(400, "BadRequest", fields);
         store.update(id, fields);
         return this.behaviour().patchStatus === 204
           ? { status: 204, committed: true }
-          : { status: 200, body: { "@odata.context": `${context}/$entity`, ...entity(store.find(id)!) }, committed: true };
+          : {
+              status: 200,
+              body: { "@odata.context": `${context}/$entity`, ...entity(store.find(id)!) },
+              committed: true,
+            };
       }
       if (method === "DELETE") {
         store.delete(id);
@@ -236,9 +260,14 @@ export class GraphService {
       return error(400, "BadRequest", `Resource not found for the segment '${action}'.`);
     }
     if (body.trim() !== "") return error(400, "BadRequest", `The action '${action}' takes no request body.`);
-    const hasWork = action === "beginOnboarding" ? partner.status === "notOnboarded" : partner.status !== "notOnboarded";
+    const hasWork =
+      action === "beginOnboarding" ? partner.status === "notOnboarded" : partner.status !== "notOnboarded";
     if (!hasWork && this.behaviour().actionInWrongState === "badRequest") {
-      return error(400, "BadRequest", intuneMessage(`The partner is ${partner.status}; ${action} is not valid now.`));
+      return error(
+        400,
+        "BadRequest",
+        intuneMessage(`The partner is ${partner.status}; ${action} is not valid now.`),
+      );
     }
     if (action === "beginOnboarding") store.beginOnboarding(id);
     else store.disconnect(id);
@@ -255,7 +284,9 @@ export class GraphService {
     const date = new Date().toUTCString();
     const headers: Record<string, string> = {
       "request-id": requestId,
-      "x-ms-ags-diagnostic": JSON.stringify({ ServerInfo: { DataCenter: "Emulator", Slice: "E", Ring: "0" } }),
+      "x-ms-ags-diagnostic": JSON.stringify({
+        ServerInfo: { DataCenter: "Emulator", Slice: "E", Ring: "0" },
+      }),
       "Strict-Transport-Security": "max-age=31536000",
       Date: date,
       ...answer.headers,
@@ -272,9 +303,15 @@ export class GraphService {
       headers["Content-Type"] ??= "text/plain";
     } else {
       const body = answer.body as { error?: { innerError?: Record<string, string> } };
-      if (body.error) body.error.innerError = { date: new Date().toISOString().slice(0, 19), "request-id": requestId, "client-request-id": clientRequestId ?? "" };
+      if (body.error)
+        body.error.innerError = {
+          date: new Date().toISOString().slice(0, 19),
+          "request-id": requestId,
+          "client-request-id": clientRequestId ?? "",
+        };
       text = JSON.stringify(body);
-      headers["Content-Type"] = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+      headers["Content-Type"] =
+        "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
       headers["OData-Version"] = "4.0";
     }
     if (fault?.kind === "malformed") text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
@@ -315,9 +352,19 @@ function faultAnswer(fault: Extract<Fault, { kind: "status" }>): Answer {
   const code = fault.code ?? defaultCode(fault.status);
   switch (fault.body ?? "graph") {
     case "graph":
-      return { status: fault.status, headers, body: { error: { code, message: `Injected ${fault.status}.` } }, committed: false };
+      return {
+        status: fault.status,
+        headers,
+        body: { error: { code, message: `Injected ${fault.status}.` } },
+        committed: false,
+      };
     case "intune":
-      return { status: fault.status, headers, body: { error: { code, message: intuneMessage("An error has occurred") } }, committed: false };
+      return {
+        status: fault.status,
+        headers,
+        body: { error: { code, message: intuneMessage("An error has occurred") } },
+        committed: false,
+      };
     case "text":
       return {
         status: fault.status,
@@ -346,25 +393,31 @@ function defaultCode(status: number): string {
   return codes[status] ?? "UnknownError";
 }
 
-function parseFields(body: string, apiVersion: string): { displayName?: string | null; onboardingUrl?: string | null } | string {
+function parseFields(
+  body: string,
+  apiVersion: string,
+): { displayName?: string | null; onboardingUrl?: string | null } | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     return "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return "The request body must be a JSON object.";
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return "The request body must be a JSON object.";
   const fields: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (key === "@odata.type") {
-      if (value !== "#microsoft.graph.remoteAssistancePartner") return `Invalid @odata.type '${String(value)}'.`;
+      if (value !== "#microsoft.graph.remoteAssistancePartner")
+        return `Invalid @odata.type '${String(value)}'.`;
       continue;
     }
     if (READ_ONLY.has(key) && (apiVersion === "beta" || key !== "onboardingRequestExpiryDateTime")) continue;
     if (!WRITABLE.has(key)) {
       return `Invalid JSON. A property with the name '${key}' does not exist on the type 'microsoft.graph.remoteAssistancePartner'.`;
     }
-    if (value !== null && typeof value !== "string") return `Cannot convert the value of '${key}' to Edm.String.`;
+    if (value !== null && typeof value !== "string")
+      return `Cannot convert the value of '${key}' to Edm.String.`;
     fields[key] = value;
   }
   return fields;

@@ -139,7 +139,9 @@ export class Emulator {
   /** Registers an app (or adds tenants to it); its tenants get a partner store. */
   registerApp(app: AppRegistration): AppRegistration {
     const existing = this.entra.apps.get(app.clientId);
-    const merged = existing ? { ...existing, ...app, tenants: [...new Set([...existing.tenants, ...app.tenants])] } : app;
+    const merged = existing
+      ? { ...existing, ...app, tenants: [...new Set([...existing.tenants, ...app.tenants])] }
+      : app;
     this.entra.apps.set(app.clientId, merged);
     for (const t of merged.tenants) this.tenant(t);
     return merged;
@@ -159,7 +161,10 @@ export class Emulator {
 
   /** `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` for `ManagedIdentityCredential` (App Service source). */
   managedIdentityEnv(): Record<string, string> {
-    return { IDENTITY_ENDPOINT: `${this.graphEndpoint}/msi/token`, IDENTITY_HEADER: this.entra.identityHeader };
+    return {
+      IDENTITY_ENDPOINT: `${this.graphEndpoint}/msi/token`,
+      IDENTITY_HEADER: this.entra.identityHeader,
+    };
   }
 
   /**
@@ -250,7 +255,9 @@ function tlsCertificate(host: string): Promise<{ cert: string; key: string }> {
             { type: 2, value: "localhost" },
             { type: 7, ip: "127.0.0.1" },
             { type: 7, ip: "::1" },
-            ...(host === "127.0.0.1" || host === "::1" || host === "localhost" ? [] : [{ type: 7 as const, ip: host }]),
+            ...(host === "127.0.0.1" || host === "::1" || host === "localhost"
+              ? []
+              : [{ type: 7 as const, ip: host }]),
           ],
         },
       ],

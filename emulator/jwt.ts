@@ -37,7 +37,9 @@ export function verifyHs256(token: string, key: Buffer): Record<string, unknown>
   const jwt = decodeJwt(token);
   if (!jwt || jwt.header.alg !== "HS256") return undefined;
   const expected = createHmac("sha256", key).update(jwt.signingInput).digest();
-  return expected.length === jwt.signature.length && timingSafeEqual(expected, jwt.signature) ? jwt.payload : undefined;
+  return expected.length === jwt.signature.length && timingSafeEqual(expected, jwt.signature)
+    ? jwt.payload
+    : undefined;
 }
 
 /** Signs with an RSA private key (RS256): the emulator's stand-in OIDC issuer for workload identity. */

@@ -45,7 +45,10 @@ export class TenantStore {
     return this.visible(nowMs).find((p) => p.id === id);
   }
 
-  create(fields: { displayName?: string | null; onboardingUrl?: string | null }, nowMs = Date.now()): StoredPartner {
+  create(
+    fields: { displayName?: string | null; onboardingUrl?: string | null },
+    nowMs = Date.now(),
+  ): StoredPartner {
     const partner: StoredPartner = {
       id: randomUUID(),
       displayName: fields.displayName ?? null,

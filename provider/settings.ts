@@ -3,9 +3,15 @@ import { defaultRetryOptions, type RetryOptions } from "./graph/retry";
 
 /** Microsoft's clouds: the Graph root and the Entra authority go together. */
 export const clouds = {
-  global: { graphEndpoint: "https://graph.microsoft.com", authorityHost: "https://login.microsoftonline.com" },
+  global: {
+    graphEndpoint: "https://graph.microsoft.com",
+    authorityHost: "https://login.microsoftonline.com",
+  },
   usgov: { graphEndpoint: "https://graph.microsoft.us", authorityHost: "https://login.microsoftonline.us" },
-  usgovdod: { graphEndpoint: "https://dod-graph.microsoft.us", authorityHost: "https://login.microsoftonline.us" },
+  usgovdod: {
+    graphEndpoint: "https://dod-graph.microsoft.us",
+    authorityHost: "https://login.microsoftonline.us",
+  },
   china: {
     graphEndpoint: "https://microsoftgraph.chinacloudapi.cn",
     authorityHost: "https://login.chinacloudapi.cn",
@@ -42,7 +48,8 @@ const MICROSOFT_AUTHORITIES = [
   "login.partner.microsoftonline.cn",
 ];
 
-const TENANT_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/i;
+const TENANT_ID =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/i;
 
 /** True for a tenant id Entra accepts: a GUID or a verified domain such as `contoso.onmicrosoft.com`. */
 export function isTenantId(value: string): boolean {
@@ -104,7 +111,9 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
         ? "workloadIdentity"
         : undefined;
   const kindName = pick("auth", "INTUNE_AUTH") ?? inferred ?? "default";
-  const kind = (credentialKinds as readonly string[]).includes(kindName) ? (kindName as CredentialKind) : undefined;
+  const kind = (credentialKinds as readonly string[]).includes(kindName)
+    ? (kindName as CredentialKind)
+    : undefined;
   if (!kind) problems.push(`intune:auth '${kindName}' is not one of ${credentialKinds.join(", ")}`);
   const clientId = pick("clientId", "AZURE_CLIENT_ID");
   const needs: Partial<Record<CredentialKind, [string, string | undefined][]>> = {

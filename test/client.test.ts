@@ -39,7 +39,10 @@ describe("GraphClient against the emulator", () => {
       await api.list();
       const [a, b] = emu().requests;
       assert.equal(a.headers.accept, "application/json");
-      assert.match(a.headers["client-request-id"], /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(
+        a.headers["client-request-id"],
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
       assert.notEqual(a.headers["client-request-id"], b.headers["client-request-id"]);
       assert.equal(a.tenantId, tenantId, "the token authenticated as the tenant");
     });
@@ -54,7 +57,10 @@ describe("GraphClient against the emulator", () => {
       } finally {
         emu().behaviour.patchStatus = 200;
       }
-      assert.deepEqual(emu().requests.map((r) => r.status), [201, 200, 204]);
+      assert.deepEqual(
+        emu().requests.map((r) => r.status),
+        [201, 200, 204],
+      );
       assert.equal((await api.get(p.id))?.displayName, "C");
     });
 
@@ -62,11 +68,17 @@ describe("GraphClient against the emulator", () => {
       emu().behaviour.pageSize = 2;
       try {
         const { api } = setup();
-        for (const n of [1, 2, 3, 4, 5]) emu().tenant(tenantId).seed({ displayName: `P${n}` });
+        for (const n of [1, 2, 3, 4, 5])
+          emu()
+            .tenant(tenantId)
+            .seed({ displayName: `P${n}` });
         const all = await api.list();
         assert.deepEqual(all.map((p) => p.displayName).sort(), ["P1", "P2", "P3", "P4", "P5"]);
         assert.deepEqual(emu().calls(), [LIST, LIST, LIST]);
-        assert.deepEqual(emu().requests.map((r) => r.query), ["", "?$top=2&$skiptoken=2", "?$top=2&$skiptoken=4"]);
+        assert.deepEqual(
+          emu().requests.map((r) => r.query),
+          ["", "?$top=2&$skiptoken=2", "?$top=2&$skiptoken=4"],
+        );
       } finally {
         emu().behaviour.pageSize = 100;
       }
@@ -109,7 +121,10 @@ describe("GraphClient against the emulator", () => {
         emu().faults.add({ kind: "status", status: 429, ...form }, { method: "GET" });
         assert.deepEqual(await api.list(), []);
         assert.deepEqual(emu().calls(), [LIST, LIST]);
-        assert.deepEqual(emu().requests.map((r) => r.status), [429, 200]);
+        assert.deepEqual(
+          emu().requests.map((r) => r.status),
+          [429, 200],
+        );
         assert.equal(retries.length, 1);
         assert.match(retries[0], /met HTTP 429 \(request-id [0-9a-f-]+\); retry 1\/8 in/);
       });
@@ -138,7 +153,10 @@ describe("GraphClient against the emulator", () => {
         emu().tenant(tenantId).seed({ displayName: "Seen" });
         emu().faults.add(fault, { method: "GET" });
         const all = await api.list();
-        assert.deepEqual(all.map((p) => p.displayName), ["Seen"]);
+        assert.deepEqual(
+          all.map((p) => p.displayName),
+          ["Seen"],
+        );
         assert.deepEqual(emu().calls(), [LIST, LIST]);
         assert.equal(retries.length, 1);
       });
@@ -149,7 +167,10 @@ describe("GraphClient against the emulator", () => {
       const p = emu().tenant(tenantId).seed({ displayName: "Connected", status: "onboarded" });
       emu().faults.add({ kind: "drop", when: "afterCommit" }, { path: "/disconnect" });
       assert.equal(await api.disconnect(p.id), true);
-      assert.deepEqual(emu().calls(), [`POST /remoteAssistancePartners/${p.id}/disconnect`, `POST /remoteAssistancePartners/${p.id}/disconnect`]);
+      assert.deepEqual(emu().calls(), [
+        `POST /remoteAssistancePartners/${p.id}/disconnect`,
+        `POST /remoteAssistancePartners/${p.id}/disconnect`,
+      ]);
       assert.equal(emu().tenant(tenantId).find(p.id)?.status, "notOnboarded");
     });
 
@@ -170,7 +191,10 @@ describe("GraphClient against the emulator", () => {
       assert.ok(Date.now() - started < 1_000);
       assert.equal(e.code, GraphError.RETRY_DEADLINE);
       assert.equal(e.statusCode, 429);
-      assert.match(e.message, /a retry would wait 120 s, more than the [\d.]+ s left of the 5\.0 s retry deadline/);
+      assert.match(
+        e.message,
+        /a retry would wait 120 s, more than the [\d.]+ s left of the 5\.0 s retry deadline/,
+      );
       assert.ok(e.requestId, "keeps the request-id of the throttled answer");
       assert.deepEqual(emu().calls(), [LIST]);
     });
@@ -180,7 +204,10 @@ describe("GraphClient against the emulator", () => {
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
       const port = (server.address() as AddressInfo).port;
       await new Promise((r) => server.close(r));
-      const { client, retries } = setup({ graphEndpoint: `http://127.0.0.1:${port}`, retry: { maxRetries: 2 } });
+      const { client, retries } = setup({
+        graphEndpoint: `http://127.0.0.1:${port}`,
+        retry: { maxRetries: 2 },
+      });
       const e = await rejection(new PartnersApi(client, "beta").create({ displayName: "X" }));
       assert.equal(e.code, GraphError.CONNECTION_FAILED);
       assert.equal(e.outcomeUnknown, false, "a request never sent did nothing");
@@ -221,7 +248,13 @@ describe("GraphClient against the emulator", () => {
       emu().faults.add({ kind: "status", status: 429, retryAfter: "0" }, { method: "POST" });
       const p = await api.create({ displayName: "Throttled" });
       assert.deepEqual(emu().calls(), [CREATE, CREATE]);
-      assert.deepEqual(emu().tenant(tenantId).all().map((x) => x.id), [p.id]);
+      assert.deepEqual(
+        emu()
+          .tenant(tenantId)
+          .all()
+          .map((x) => x.id),
+        [p.id],
+      );
     });
   });
 
@@ -231,7 +264,10 @@ describe("GraphClient against the emulator", () => {
       await api.list();
       emu().entra.revokeTokens(tenantId);
       await api.list();
-      assert.deepEqual(emu().requests.map((r) => r.status), [200, 401, 200]);
+      assert.deepEqual(
+        emu().requests.map((r) => r.status),
+        [200, 401, 200],
+      );
       assert.equal(tokens.requests, 2);
       assert.equal(emu().tokenRequests.filter((t) => t.tenantId === tenantId).length, 2);
     });
@@ -255,18 +291,31 @@ describe("GraphClient against the emulator", () => {
       const logged = emu().requests[0];
       assert.equal(e.statusCode, 500);
       assert.equal(e.code, "InternalServerError");
-      assert.match(e.message, /^Graph GET \/deviceManagement\/remoteAssistancePartners failed: 500 InternalServerError: An error has occurred - Operation ID/);
+      assert.match(
+        e.message,
+        /^Graph GET \/deviceManagement\/remoteAssistancePartners failed: 500 InternalServerError: An error has occurred - Operation ID/,
+      );
       assert.doesNotMatch(e.message, /_version|\\r\\n/);
       assert.equal(e.requestId, logged.requestId);
       assert.equal(e.clientRequestId, logged.clientRequestId);
       assert.match(e.date ?? "", /^\d{4}-\d\d-\d\dT/);
-      assert.match(e.message, new RegExp(`request-id ${logged.requestId}, client-request-id ${logged.clientRequestId}, date`));
+      assert.match(
+        e.message,
+        new RegExp(`request-id ${logged.requestId}, client-request-id ${logged.clientRequestId}, date`),
+      );
       assert.deepEqual(emu().calls(), [LIST], "a 500 is not retried");
     });
 
     it("names the permission, licence and role needed on a 403", async () => {
-      emu().registerApp({ clientId: "reader-app", tenants: [tenantId], clientSecret: "reader-secret", permissions: ["DeviceManagementServiceConfig.Read.All"] });
-      const { api } = setup({ tokens: tokensFor(emu(), { tenantId, clientId: "reader-app", clientSecret: "reader-secret" }) });
+      emu().registerApp({
+        clientId: "reader-app",
+        tenants: [tenantId],
+        clientSecret: "reader-secret",
+        permissions: ["DeviceManagementServiceConfig.Read.All"],
+      });
+      const { api } = setup({
+        tokens: tokensFor(emu(), { tenantId, clientId: "reader-app", clientSecret: "reader-secret" }),
+      });
       assert.deepEqual(await api.list(), [], "reads work with Read.All");
       const e = await rejection(api.create({ displayName: "Denied" }));
       assert.equal(e.statusCode, 403);
@@ -278,7 +327,9 @@ describe("GraphClient against the emulator", () => {
 
     it("reports a 404 with Graph's code", async () => {
       const { client } = setup();
-      const e = await rejection(client.send({ method: "GET", path: `${PARTNERS_PATH}/missing`, apiVersion: "beta" }));
+      const e = await rejection(
+        client.send({ method: "GET", path: `${PARTNERS_PATH}/missing`, apiVersion: "beta" }),
+      );
       assert.equal(e.statusCode, 404);
       assert.equal(e.code, "ResourceNotFound");
       assert.match(e.message, /No remoteAssistancePartner with id missing exists/);
@@ -295,7 +346,12 @@ describe("GraphClient against the emulator", () => {
     it("reports a 400 for a property Graph does not know", async () => {
       const { client } = setup();
       const e = await rejection(
-        client.send({ method: "POST", path: PARTNERS_PATH, apiVersion: "beta", body: { displayName: "X", colour: "red" } }),
+        client.send({
+          method: "POST",
+          path: PARTNERS_PATH,
+          apiVersion: "beta",
+          body: { displayName: "X", colour: "red" },
+        }),
       );
       assert.equal(e.statusCode, 400);
       assert.match(e.message, /'colour' does not exist/);

@@ -121,7 +121,9 @@ export class CachedTokenSource implements TokenSource {
     private readonly now: () => number = Date.now,
   ) {}
 
-  getToken(options: { forceRefresh?: boolean; claims?: string; abortSignal?: AbortSignal } = {}): Promise<string> {
+  getToken(
+    options: { forceRefresh?: boolean; claims?: string; abortSignal?: AbortSignal } = {},
+  ): Promise<string> {
     if (options.forceRefresh) {
       // A new credential instance also drops MSAL's in-memory cache, which would hand back the same token.
       this.credential = undefined;
@@ -147,7 +149,8 @@ export class CachedTokenSource implements TokenSource {
     } catch (e) {
       throw new AuthenticationFailedError(this.describe, this.tenantId, e);
     }
-    if (!token) throw new AuthenticationFailedError(this.describe, this.tenantId, new Error("no token returned"));
+    if (!token)
+      throw new AuthenticationFailedError(this.describe, this.tenantId, new Error("no token returned"));
     this.cached = { token: token.token, refreshAtInMs: refreshAtInMs(token, obtainedAtInMs) };
     return token.token;
   }
@@ -158,6 +161,8 @@ export class AuthenticationFailedError extends Error {
   override readonly name = "AuthenticationFailedError";
   constructor(credential: string, tenantId: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${reason}`, { cause });
+    super(`Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${reason}`, {
+      cause,
+    });
   }
 }

@@ -140,7 +140,11 @@ export class GraphClient {
           // A token that should still be valid was refused (revoked, or a CAE challenge): renew it once.
           tokenRefreshed = true;
           const claims = claimsChallenge(response.headers.get("www-authenticate"));
-          await this.options.tokens.getToken({ forceRefresh: true, claims, abortSignal: request.abortSignal });
+          await this.options.tokens.getToken({
+            forceRefresh: true,
+            claims,
+            abortSignal: request.abortSignal,
+          });
           continue;
         } else {
           outcome = {
@@ -188,7 +192,12 @@ export class GraphClient {
           `; retry ${retries}/${this.retry.maxRetries} in ${seconds(decision.delayInMs)}`,
       );
       await sleep(decision.delayInMs, request.abortSignal).catch(() => {
-        throw new GraphError({ code: GraphError.ABORTED, message: "the operation was cancelled", method, path });
+        throw new GraphError({
+          code: GraphError.ABORTED,
+          message: "the operation was cancelled",
+          method,
+          path,
+        });
       });
       // Graph asks for a new connection after a 503; a broken one is not reused either.
       freshConnection = outcome.kind !== "status" || outcome.status === 503;
@@ -204,7 +213,9 @@ export class GraphClient {
   ): Promise<Attempt> {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.timeoutInMs);
-    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, timeout.signal]) : timeout.signal;
+    const signal = request.abortSignal
+      ? AbortSignal.any([request.abortSignal, timeout.signal])
+      : timeout.signal;
     const headers: Record<string, string> = {
       Authorization: `Bearer ${token}`,
       Accept: "application/json",

@@ -101,7 +101,10 @@ export function backoffDelayInMs(retriesSoFar: number, random: number, options: 
  * (milliseconds), `Retry-After` as seconds (fractional allowed, e.g. `2.128`) or as an HTTP date (a past date
  * means 0). `undefined` when absent or malformed, so that the caller falls back to backoff.
  */
-export function parseRetryAfterInMs(header: (name: string) => string | null, nowInMs: number): number | undefined {
+export function parseRetryAfterInMs(
+  header: (name: string) => string | null,
+  nowInMs: number,
+): number | undefined {
   for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
     const ms = parseNonNegativeNumber(header(name));
     if (ms !== undefined) return Math.ceil(ms);

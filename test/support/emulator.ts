@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { defaultClientId, defaultClientSecret, defaultTenantId, startEmulator, type Emulator, type EmulatorOptions } from "../../emulator";
+import {
+  defaultClientId,
+  defaultClientSecret,
+  defaultTenantId,
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+} from "../../emulator";
 import { CachedTokenSource, createCredential } from "../../provider/graph/auth";
 import { GraphClient, type GraphClientOptions } from "../../provider/graph/client";
 
@@ -62,6 +69,10 @@ export function clientFor(
 /** A new tenant where the default app is consented, with its own empty partner store. */
 export function freshTenant(emulator: Emulator): string {
   const tenantId = randomUUID();
-  emulator.registerApp({ clientId: defaultClientId, tenants: [tenantId], permissions: ["DeviceManagementServiceConfig.ReadWrite.All"] });
+  emulator.registerApp({
+    clientId: defaultClientId,
+    tenants: [tenantId],
+    permissions: ["DeviceManagementServiceConfig.ReadWrite.All"],
+  });
   return tenantId;
 }
