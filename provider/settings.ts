@@ -29,6 +29,10 @@ export interface Settings {
   credential: CredentialSettings;
   requestTimeoutInMs: number;
   retry: RetryOptions;
+  /** How long Intune may take to show a write (read-back after create, a lost create, a 404 before "gone"). */
+  consistencyWindowInMs: number;
+  /** How long create and update wait for the partner to confirm onboarding; 0 does not wait. */
+  onboardingWaitInMs: number;
 }
 
 /** Looks up a stack config key such as `intune:tenantId`. */
@@ -72,12 +76,14 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     const value = config(`intune:${key}`) ?? (envName ? env[envName] : undefined);
     return value === undefined || value.trim() === "" ? undefined : value.trim();
   };
-  const seconds = (key: string, fallbackInMs: number): number => {
+  const seconds = (key: string, fallbackInMs: number, minimum: "positive" | "zero" = "positive"): number => {
     const raw = pick(key);
     if (raw === undefined) return fallbackInMs;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) {
-      problems.push(`intune:${key} must be a positive number of seconds, not '${raw}'`);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && minimum === "positive")) {
+      problems.push(
+        `intune:${key} must be a ${minimum === "positive" ? "positive" : "non-negative"} number of seconds, not '${raw}'`,
+      );
       return fallbackInMs;
     }
     return n * 1000;
@@ -145,6 +151,8 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     else problems.push(`intune:maxRetries must be a whole number, not '${maxRetries}'`);
   }
   const requestTimeoutInMs = seconds("requestTimeoutSeconds", 60_000);
+  const consistencyWindowInMs = seconds("consistencyWindowSeconds", 30_000);
+  const onboardingWaitInMs = seconds("onboardingWaitSeconds", 0, "zero");
 
   if (problems.length > 0) throw new SettingsError(`Invalid provider settings: ${problems.join("; ")}.`);
   return {
@@ -163,6 +171,8 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     },
     requestTimeoutInMs,
     retry,
+    consistencyWindowInMs,
+    onboardingWaitInMs,
   };
 }
 

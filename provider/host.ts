@@ -1,0 +1,425 @@
+/**
+ * The provider as it runs in the dynamic-provider host. The serialized provider stored in state only holds
+ * `require("pulumi-intune-remote-assistance/host")`: this module's path and exports are a contract with every
+ * state ever written, so that another checkout or a later release can refresh and destroy it.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { CachedTokenSource, createCredential } from "./graph/auth";
+import { GraphClient, type ApiVersion } from "./graph/client";
+import { isGraphError } from "./graph/errors";
+import { PartnersApi, type Partner, type PartnerFields } from "./graph/partners";
+import {
+  checkInputs,
+  diffPartner,
+  planDelete,
+  planUpdate,
+  statusAfter,
+  toOutputs,
+  isConnected,
+  type PartnerInputs,
+  type PartnerOutputs,
+  type Step,
+} from "./lifecycle";
+import { report } from "./progress";
+import { resolveSettings, type ConfigLookup, type Settings } from "./settings";
+
+let lookup: ConfigLookup = () => undefined;
+let cachedSettings: Settings | undefined;
+const tokenSources = new Map<string, CachedTokenSource>();
+const clients = new Map<string, GraphClient>();
+const locks = new Map<string, Promise<unknown>>();
+
+/** Settings from the last `configure` and the environment, resolved on first use. */
+export function settings(): Settings {
+  cachedSettings ??= resolveSettings(lookup, process.env);
+  return cachedSettings;
+}
+
+/**
+ * Takes the stack config. Only synchronous assignments: the host may run other calls before this resolves
+ * (see the configure race in the reference), and credentials are created when a call needs them.
+ */
+export function configure(req: pulumi.dynamic.ConfigureRequest): void {
+  lookup = (key) => {
+    try {
+      return req.config.get(key);
+    } catch {
+      return undefined;
+    }
+  };
+  cachedSettings = undefined;
+  tokenSources.clear();
+  clients.clear();
+}
+
+/** Token requests made per tenant in this process (benchmarks, tests). */
+export function tokenRequestCount(): number {
+  return [...tokenSources.values()].reduce((n, t) => n + t.requests, 0);
+}
+
+function graphFor(tenantId: string): GraphClient {
+  let client = clients.get(tenantId);
+  if (!client) {
+    const s = settings();
+    let tokens = tokenSources.get(tenantId);
+    if (!tokens) {
+      const credential = { ...s.credential, prompt: report };
+      tokens = new CachedTokenSource(
+        () => createCredential(credential, tenantId),
+        `${s.graphEndpoint}/.default`,
+        tenantId,
+        `intune:auth ${s.credential.kind}`,
+      );
+      tokenSources.set(tenantId, tokens);
+    }
+    client = new GraphClient({
+      graphEndpoint: s.graphEndpoint,
+      tokens,
+      retry: s.retry,
+      requestTimeoutInMs: s.requestTimeoutInMs,
+      onRetry: report,
+    });
+    clients.set(tenantId, client);
+  }
+  return client;
+}
+
+function partnersFor(tenantId: string, apiVersion: ApiVersion): PartnersApi {
+  return new PartnersApi(graphFor(tenantId), apiVersion);
+}
+
+function tenantOf(explicit: string | undefined): string {
+  const tenantId = explicit ?? settings().tenantId;
+  if (!tenantId) {
+    throw new Error(
+      "No tenant: set the resource's tenantId, the stack config intune:tenantId (pulumi config set intune:tenantId <tenant>) or AZURE_TENANT_ID.",
+    );
+  }
+  return tenantId;
+}
+
+/** Runs `fn` after any other call holding `key`: two creates of one name in one process cannot both pass the duplicate check. */
+async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = locks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  locks.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(key) === settled) locks.delete(key);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sameName = (a: string | null, b: string) => (a ?? "").trim().toLowerCase() === b.trim().toLowerCase();
+
+/** Polls `probe` (at growing intervals) until it yields a value or the consistency window has passed. */
+async function poll<T>(probe: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + settings().consistencyWindowInMs;
+  for (let attempt = 0; ; attempt++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await sleep(Math.min(left, 250 * 2 ** attempt, 5_000));
+  }
+}
+
+/** The error the host turns into `ErrorResourceInitFailed`: the partner exists and stays in state. */
+class PartnerInitError extends Error {
+  constructor(
+    cause: unknown,
+    readonly id: string,
+    readonly properties: Record<string, unknown>,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+  get reasons(): string[] {
+    return [this.message];
+  }
+}
+
+type Own = Parameters<typeof toOutputs>[1];
+
+async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<PartnerOutputs>> {
+  const inputs = raw as unknown as PartnerInputs;
+  const tenantId = tenantOf(inputs.tenantId);
+  const api = partnersFor(tenantId, inputs.apiVersion);
+  const adopted = inputs.partnerId !== undefined;
+  const own: Own = {
+    tenantId,
+    apiVersion: inputs.apiVersion,
+    deleteOnDestroy: inputs.deleteOnDestroy ?? !adopted,
+    adopted,
+  };
+  // From the moment the partner exists, a failure keeps it in state (ErrorResourceInitFailed), so that the
+  // next `up` finishes the job and `destroy` removes it: nothing is orphaned.
+  const initFailed = (e: unknown, partner: Partner) =>
+    new PartnerInitError(e, partner.id, {
+      ...toOutputs(partner, own, Date.now()),
+      __provider: raw.__provider,
+    });
+  let live: Partner;
+  if (adopted) {
+    live = await adopt(api, inputs.partnerId!, tenantId);
+  } else {
+    const created = await createOnce(api, inputs, tenantId);
+    live =
+      (await poll(() => api.get(created.id))) ?? throwError(initFailed(notReadBack(created.id), created));
+  }
+  try {
+    live = await converge(api, live, inputs, tenantId);
+  } catch (e) {
+    throw initFailed(e, live);
+  }
+  return { id: live.id, outs: toOutputs(live, own, Date.now()) };
+}
+
+function notReadBack(id: string): Error {
+  const seconds = settings().consistencyWindowInMs / 1000;
+  return new Error(
+    `Graph created partner ${id} but did not read it back within ${seconds} s; the next pulumi up continues`,
+  );
+}
+
+function throwError(e: Error): never {
+  throw e;
+}
+
+async function adopt(api: PartnersApi, partnerId: string, tenantId: string): Promise<Partner> {
+  const live = await api.get(partnerId);
+  if (live) return live;
+  const names = (await api.list()).map((p) => `'${p.displayName}' (${p.id})`);
+  throw new Error(
+    `No remote assistance partner ${partnerId} in tenant ${tenantId}, so there is nothing to adopt. ` +
+      (names.length > 0
+        ? `The tenant's partners: ${names.join(", ")}.`
+        : "The tenant has no partners: remove partnerId to create one."),
+  );
+}
+
+async function createOnce(api: PartnersApi, inputs: PartnerInputs, tenantId: string): Promise<Partner> {
+  const fields: PartnerFields = { displayName: inputs.displayName };
+  if (inputs.onboardingUrl !== undefined) fields.onboardingUrl = inputs.onboardingUrl;
+  return withLock(`${tenantId}|${inputs.displayName.trim().toLowerCase()}`, async () => {
+    const before = await api.list();
+    const same = before.filter((p) => sameName(p.displayName, inputs.displayName));
+    if (same.length > 0) {
+      throw new Error(
+        `A remote assistance partner named '${inputs.displayName}' already exists in tenant ${tenantId} ` +
+          `(${same.map((p) => `id ${p.id}, ${p.onboardingStatus}`).join("; ")}). To manage it, adopt it: set ` +
+          `partnerId: "${same[0].id}". This provider never adopts silently and never creates a duplicate.`,
+      );
+    }
+    const known = new Set(before.map((p) => p.id));
+    let created: Partner | undefined;
+    for (let posts = 1; !created; posts++) {
+      try {
+        created = await api.create(fields);
+      } catch (e) {
+        if (!isGraphError(e) || !e.outcomeUnknown) throw e;
+        report(
+          `the answer to creating '${inputs.displayName}' in tenant ${tenantId} was lost (${e.code}); looking for it in Graph`,
+        );
+        created = await findCreated(api, inputs.displayName, known);
+        if (!created && posts >= 2) {
+          throw new Error(
+            `Creating '${inputs.displayName}' in tenant ${tenantId} got no answer twice (last: ${e.message}), and Graph ` +
+              `shows no partner of that name after ${settings().consistencyWindowInMs / 1000} s: nothing was left behind. Run pulumi up again.`,
+            { cause: e },
+          );
+        }
+        if (!created)
+          report(`Graph shows no '${inputs.displayName}': the create did not happen; sending it once more`);
+      }
+    }
+    return created;
+  });
+}
+
+/** After a create whose answer was lost: the partner(s) of that name that were not there before, reduced to one. */
+async function findCreated(
+  api: PartnersApi,
+  displayName: string,
+  known: Set<string>,
+): Promise<Partner | undefined> {
+  const mine = await poll(async () => {
+    const found = (await api.list()).filter((p) => sameName(p.displayName, displayName) && !known.has(p.id));
+    return found.length > 0 ? found : undefined;
+  });
+  if (!mine) return undefined;
+  const [keep, ...extra] = mine;
+  for (const p of extra) {
+    report(`removing duplicate partner ${p.id} ('${displayName}') left by a retried create`);
+    await api.delete(p.id);
+  }
+  return keep;
+}
+
+/** Brings a live partner to the desired fields and connection state. */
+async function converge(
+  api: PartnersApi,
+  live: Partner,
+  desired: PartnerInputs,
+  tenantId: string,
+): Promise<Partner> {
+  const connected = isConnected(live.onboardingStatus, live.onboardingRequestExpiryDateTime, Date.now());
+  const steps = planUpdate({ ...live, connected }, desired);
+  const after = await runSteps(api, live, steps, tenantId);
+  return steps.some((s) => s.call === "beginOnboarding") ? awaitOnboarded(api, after) : after;
+}
+
+/** Carries out `steps` in order; returns the partner as it is after them. */
+async function runSteps(api: PartnersApi, live: Partner, steps: Step[], tenantId: string): Promise<Partner> {
+  let partner = live;
+  for (const step of steps) {
+    const found =
+      step.call === "patch"
+        ? await api.update(partner.id, step.fields).then(() => true, notFoundAsFalse)
+        : await act(api, partner.id, step.call);
+    if (!found) {
+      throw new Error(
+        `Partner ${partner.id} no longer exists in tenant ${tenantId} (deleted outside Pulumi). Run pulumi refresh, then pulumi up to create it again.`,
+      );
+    }
+    const status = statusAfter(partner.onboardingStatus, [step]);
+    partner = {
+      ...partner,
+      ...(step.call === "patch" ? step.fields : {}),
+      onboardingStatus: status,
+      onboardingRequestExpiryDateTime:
+        status === "onboarding" && step.call === "beginOnboarding"
+          ? undefined
+          : partner.onboardingRequestExpiryDateTime,
+    } as Partner;
+  }
+  return partner;
+}
+
+const notFoundAsFalse = (e: unknown): false => {
+  if (isGraphError(e) && e.statusCode === 404) return false;
+  throw e;
+};
+
+/**
+ * An action; resolves `false` when the partner is gone. A 400 where the live state is already the action's
+ * goal (what Intune answers to an action in the "wrong" state is unconfirmed) counts as done.
+ */
+async function act(api: PartnersApi, id: string, call: "beginOnboarding" | "disconnect"): Promise<boolean> {
+  try {
+    return await (call === "disconnect" ? api.disconnect(id) : api.beginOnboarding(id));
+  } catch (e) {
+    if (!isGraphError(e) || e.statusCode !== 400) throw e;
+    const live = await api.get(id);
+    if (!live) return false;
+    const done =
+      call === "disconnect"
+        ? live.onboardingStatus === "notOnboarded"
+        : live.onboardingStatus !== "notOnboarded";
+    if (done) return true;
+    throw e;
+  }
+}
+
+/** With `intune:onboardingWaitSeconds`, waits for the partner to confirm onboarding, telling the user where. */
+async function awaitOnboarded(api: PartnersApi, partner: Partner): Promise<Partner> {
+  const waitInMs = settings().onboardingWaitInMs;
+  if (waitInMs <= 0) return partner;
+  report(
+    `waiting up to ${waitInMs / 1000} s for '${partner.displayName}' to confirm onboarding` +
+      (partner.onboardingUrl ? `; complete it at ${partner.onboardingUrl}` : ""),
+  );
+  const deadline = Date.now() + waitInMs;
+  let live = partner;
+  while (Date.now() < deadline) {
+    await sleep(Math.min(2_000, Math.max(0, deadline - Date.now())));
+    live = (await api.get(partner.id)) ?? live;
+    if (live.onboardingStatus === "onboarded") return live;
+  }
+  report(
+    `'${partner.displayName}' is still ${live.onboardingStatus} after ${waitInMs / 1000} s; pulumi refresh will show when it is onboarded`,
+  );
+  return live;
+}
+
+async function read(
+  id: string,
+  props: Record<string, unknown>,
+): Promise<pulumi.dynamic.ReadResult<PartnerOutputs>> {
+  const olds = props as unknown as Partial<PartnerOutputs>;
+  const tenantId = tenantOf(olds.tenantId);
+  const apiVersion = olds.apiVersion ?? "beta";
+  const api = partnersFor(tenantId, apiVersion);
+  // One 404 is not "gone": Intune is eventually consistent. Gone means 404 throughout the window.
+  const live = (await api.get(id)) ?? (await poll(() => api.get(id)));
+  if (!live) return { id: "" };
+  const own: Own = {
+    tenantId,
+    apiVersion,
+    deleteOnDestroy: olds.deleteOnDestroy ?? !olds.adopted,
+    adopted: olds.adopted ?? false,
+  };
+  return { id, props: toOutputs(live, own, Date.now()) };
+}
+
+async function update(
+  id: string,
+  rawOlds: Record<string, unknown>,
+  rawNews: Record<string, unknown>,
+): Promise<pulumi.dynamic.UpdateResult<PartnerOutputs>> {
+  const olds = rawOlds as unknown as PartnerOutputs;
+  const news = rawNews as unknown as PartnerInputs;
+  const tenantId = tenantOf(olds.tenantId);
+  const api = partnersFor(tenantId, news.apiVersion);
+  const live: Partner = {
+    id,
+    displayName: olds.displayName,
+    onboardingUrl: olds.onboardingUrl ?? null,
+    onboardingStatus: olds.onboardingStatus ?? "notOnboarded",
+    lastConnectionDateTime: olds.lastConnectionDateTime ?? undefined,
+    onboardingRequestExpiryDateTime: olds.onboardingRequestExpiryDateTime ?? undefined,
+  };
+  const after = await converge(api, live, news, tenantId);
+  const own: Own = {
+    tenantId,
+    apiVersion: news.apiVersion,
+    deleteOnDestroy: news.deleteOnDestroy ?? olds.deleteOnDestroy ?? !olds.adopted,
+    adopted: olds.adopted ?? false,
+  };
+  return { outs: toOutputs(after, own, Date.now()) };
+}
+
+async function deletePartner(id: string, props: Record<string, unknown>): Promise<void> {
+  const olds = props as unknown as Partial<PartnerOutputs>;
+  const api = partnersFor(tenantOf(olds.tenantId), olds.apiVersion ?? "beta");
+  for (const call of planDelete(olds.deleteOnDestroy ?? !olds.adopted)) {
+    const found = call === "disconnect" ? await act(api, id, "disconnect") : await api.delete(id);
+    if (!found) return; // already gone: what a destroy wants
+  }
+}
+
+/** The `pulumi.dynamic.ResourceProvider` the serialized provider delegates to. */
+export const provider: Required<Omit<pulumi.dynamic.ResourceProvider, "configure">> & {
+  configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
+} = {
+  configure: async (req) => configure(req),
+  check: async (_olds, news) => checkInputs(news),
+  diff: async (_id, olds, news) => {
+    let defaultTenantId: string | undefined;
+    try {
+      defaultTenantId = settings().tenantId;
+    } catch {
+      defaultTenantId = undefined; // bad settings are reported by the call that needs them, not by preview
+    }
+    const { changes, replaces, deleteBeforeReplace } = diffPartner(olds, news, defaultTenantId, Date.now());
+    return { changes, replaces, deleteBeforeReplace };
+  },
+  create,
+  read,
+  update,
+  delete: deletePartner,
+};

@@ -1,0 +1,53 @@
+import { dirname } from "node:path";
+
+/** Receives progress lines meant for the person running `pulumi up`. */
+export type Reporter = (message: string) => void;
+
+let reporter: Reporter | undefined;
+
+/** Replaces where progress lines go (tests); `undefined` restores the default. */
+export function setReporter(r: Reporter | undefined): void {
+  reporter = r;
+}
+
+/**
+ * Tells the person running `pulumi up` about a long wait (throttling, onboarding, consistency). Inside the
+ * dynamic-provider host, lines go to the engine's log, which the CLI shows; elsewhere to stderr.
+ */
+export function report(message: string): void {
+  const line = `intune: ${message}`;
+  if (reporter) return reporter(line);
+  const engine = engineLog();
+  if (engine) engine(line);
+  else process.stderr.write(`${line}\n`);
+}
+
+let engine: Reporter | null | undefined;
+
+/** The engine address the dynamic-provider host was started with (`node …/dynamic-provider <address>`). */
+export function hostEngineAddress(argv: readonly string[]): string | undefined {
+  return /[\\/]cmd[\\/]dynamic-provider([\\/]index(\.js)?)?$/.test(argv[1] ?? "") ? argv[2] : undefined;
+}
+
+function engineLog(): Reporter | null {
+  if (engine !== undefined) return engine;
+  const address = hostEngineAddress(process.argv);
+  if (!address) return (engine = null);
+  // Use the gRPC library @pulumi/pulumi's stubs were generated against, not a second copy.
+  const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
+  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [pulumiDir] }));
+  const { EngineClient } = require("@pulumi/pulumi/proto/engine_grpc_pb");
+  const proto = require("@pulumi/pulumi/proto/engine_pb");
+  const client = new EngineClient(address, grpc.credentials.createInsecure());
+  engine = (message) => {
+    const request = new proto.LogRequest();
+    request.setSeverity(proto.LogSeverity.INFO);
+    request.setMessage(message);
+    request.setUrn("");
+    request.setEphemeral(false);
+    client.log(request, (error: Error | null) => {
+      if (error) process.stderr.write(`${message}\n`);
+    });
+  };
+  return engine;
+}

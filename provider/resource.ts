@@ -1,0 +1,82 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** The type token policy packs and `validateResourceOfType` match on. */
+export const REMOTE_ASSISTANCE_PARTNER_TYPE = "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner";
+
+/** Inputs of a {@link RemoteAssistancePartner}. */
+export interface RemoteAssistancePartnerArgs {
+  /** The partner's name in Intune, e.g. "TeamViewer Connector". Unique per tenant. */
+  displayName: pulumi.Input<string>;
+  /** https URL of the partner's portal where an administrator completes onboarding. */
+  onboardingUrl?: pulumi.Input<string>;
+  /**
+   * Adopt this existing partner (the tenant's TeamViewer connector, say) instead of creating one: the import
+   * path, since `pulumi import` does not work for dynamic resources.
+   */
+  partnerId?: pulumi.Input<string>;
+  /** Desired connection state. Default `true`; `false` disconnects the connector. */
+  connected?: pulumi.Input<boolean>;
+  /** DELETE the partner on destroy (it is always disconnected). Default: `true` when created, `false` when adopted. */
+  deleteOnDestroy?: pulumi.Input<boolean>;
+  /** Tenant GUID or domain. Default: stack config `intune:tenantId`, else `AZURE_TENANT_ID`. */
+  tenantId?: pulumi.Input<string>;
+  /** Graph API version. Default `"beta"`. */
+  apiVersion?: pulumi.Input<"beta" | "v1.0">;
+}
+
+// The provider serialized into state. Each method requires the runtime by package name when it runs, so the
+// state holds no code, credential or path of this machine, and another checkout or a later release of the
+// package refreshes and destroys what this one created. `require` must stay inside the methods.
+const remoteAssistancePartnerProvider: pulumi.dynamic.ResourceProvider = {
+  configure: (req) => require("pulumi-intune-remote-assistance/host").provider.configure(req),
+  check: (olds, news) => require("pulumi-intune-remote-assistance/host").provider.check(olds, news),
+  diff: (id, olds, news) => require("pulumi-intune-remote-assistance/host").provider.diff(id, olds, news),
+  create: (inputs) => require("pulumi-intune-remote-assistance/host").provider.create(inputs),
+  read: (id, props) => require("pulumi-intune-remote-assistance/host").provider.read(id, props),
+  update: (id, olds, news) => require("pulumi-intune-remote-assistance/host").provider.update(id, olds, news),
+  delete: (id, props) => require("pulumi-intune-remote-assistance/host").provider.delete(id, props),
+};
+
+/**
+ * An Intune remote assistance partner connection (`/deviceManagement/remoteAssistancePartners`), created or
+ * adopted, kept connected or disconnected as declared. Destroy disconnects it, then deletes it when
+ * `deleteOnDestroy`.
+ */
+export class RemoteAssistancePartner extends pulumi.dynamic.Resource {
+  static readonly __pulumiType = REMOTE_ASSISTANCE_PARTNER_TYPE;
+
+  declare readonly displayName: pulumi.Output<string>;
+  declare readonly onboardingUrl: pulumi.Output<string | null>;
+  /** Graph id of the partner; also the resource id. */
+  declare readonly partnerId: pulumi.Output<string>;
+  /** Whether the connector is up (`onboarding` or `onboarded`) as last seen. */
+  declare readonly connected: pulumi.Output<boolean>;
+  declare readonly deleteOnDestroy: pulumi.Output<boolean>;
+  declare readonly tenantId: pulumi.Output<string>;
+  declare readonly apiVersion: pulumi.Output<"beta" | "v1.0">;
+  /** `notOnboarded`, `onboarding` or `onboarded`. */
+  declare readonly onboardingStatus: pulumi.Output<"notOnboarded" | "onboarding" | "onboarded">;
+  declare readonly lastConnectionDateTime: pulumi.Output<string | null>;
+  /** beta only: when a pending onboarding request expires. */
+  declare readonly onboardingRequestExpiryDateTime: pulumi.Output<string | null>;
+  /** True when this resource adopted an existing partner rather than creating it. */
+  declare readonly adopted: pulumi.Output<boolean>;
+
+  constructor(name: string, args: RemoteAssistancePartnerArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      remoteAssistancePartnerProvider,
+      name,
+      {
+        ...args,
+        // Outputs that are not inputs, seeded so that they exist on the resource.
+        onboardingStatus: undefined,
+        lastConnectionDateTime: undefined,
+        onboardingRequestExpiryDateTime: undefined,
+        adopted: undefined,
+      },
+      opts,
+      "intune",
+      "RemoteAssistancePartner",
+    );
+  }
+}
