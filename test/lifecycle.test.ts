@@ -1,0 +1,357 @@
+import { strict as assert } from "node:assert";
+import {
+  checkInputs,
+  diffPartner,
+  isConnected,
+  planConnection,
+  planDelete,
+  planUpdate,
+  statusAfter,
+  UNKNOWN,
+  type PartnerOutputs,
+  type Step,
+} from "../provider/lifecycle";
+
+const NOW = Date.parse("2026-11-28T12:00:00Z");
+const T = "11111111-1111-4111-8111-111111111111";
+
+const state = (over: Partial<PartnerOutputs> = {}): PartnerOutputs => ({
+  displayName: "TeamViewer",
+  onboardingUrl: "https://login.teamviewer.com/a",
+  partnerId: "p1",
+  connected: true,
+  deleteOnDestroy: true,
+  tenantId: T,
+  apiVersion: "beta",
+  onboardingStatus: "onboarded",
+  lastConnectionDateTime: null,
+  onboardingRequestExpiryDateTime: null,
+  adopted: false,
+  ...over,
+});
+
+describe("checkInputs", () => {
+  it("applies the defaults: connected, beta, and deleteOnDestroy true when creating", () => {
+    assert.deepEqual(checkInputs({ displayName: "A" }), {
+      inputs: { displayName: "A", connected: true, apiVersion: "beta", deleteOnDestroy: true },
+      failures: [],
+    });
+  });
+
+  it("defaults deleteOnDestroy to false when adopting", () => {
+    assert.equal(checkInputs({ displayName: "A", partnerId: "p1" }).inputs.deleteOnDestroy, false);
+  });
+
+  it("keeps an explicit deleteOnDestroy", () => {
+    assert.equal(
+      checkInputs({ displayName: "A", partnerId: "p1", deleteOnDestroy: true }).inputs.deleteOnDestroy,
+      true,
+    );
+  });
+
+  it("leaves deleteOnDestroy open while partnerId is unknown", () => {
+    assert.equal(checkInputs({ displayName: "A", partnerId: UNKNOWN }).inputs.deleteOnDestroy, undefined);
+  });
+
+  it("lets every unknown value through", () => {
+    const news = Object.fromEntries(
+      [
+        "displayName",
+        "onboardingUrl",
+        "partnerId",
+        "connected",
+        "deleteOnDestroy",
+        "tenantId",
+        "apiVersion",
+      ].map((k) => [k, UNKNOWN]),
+    );
+    assert.deepEqual(checkInputs(news).failures, []);
+  });
+
+  const invalid: [string, Record<string, unknown>, string, RegExp][] = [
+    ["a missing displayName", { displayName: undefined }, "displayName", /displayName is required/],
+    ["an empty displayName", { displayName: "  " }, "displayName", /non-empty string/],
+    ["a numeric displayName", { displayName: 42 }, "displayName", /non-empty string/],
+    ["a displayName over 256 characters", { displayName: "x".repeat(257) }, "displayName", /at most 256/],
+    [
+      "an http onboardingUrl",
+      { onboardingUrl: "http://login.teamviewer.com" },
+      "onboardingUrl",
+      /must be an https URL .* not "http:\/\/login/,
+    ],
+    ["an onboardingUrl that is no URL", { onboardingUrl: "teamviewer" }, "onboardingUrl", /https URL/],
+    [
+      "an onboardingUrl with credentials",
+      { onboardingUrl: "https://u:p@x.example" },
+      "onboardingUrl",
+      /https URL/,
+    ],
+    ["a partnerId with a slash", { partnerId: "a/b" }, "partnerId", /no spaces or slashes/],
+    [
+      "a non-boolean connected",
+      { connected: "true" },
+      "connected",
+      /connected must be true or false, not "true"/,
+    ],
+    ["a non-boolean deleteOnDestroy", { deleteOnDestroy: 1 }, "deleteOnDestroy", /true or false/],
+    ["a malformed tenantId", { tenantId: "contoso" }, "tenantId", /tenant GUID or a domain/],
+    ["an unknown apiVersion", { apiVersion: "v2.0" }, "apiVersion", /"beta" or "v1.0", not "v2.0"/],
+    ["an unknown property", { colour: "red" }, "colour", /'colour' is not an input/],
+  ];
+  for (const [name, extra, property, reason] of invalid) {
+    it(`fails ${name}, naming ${property}`, () => {
+      const { failures } = checkInputs({ displayName: "A", ...extra });
+      const failure = failures.find((f) => f.property === property);
+      assert.ok(failure, JSON.stringify(failures));
+      assert.match(failure.reason, reason);
+    });
+  }
+
+  it("keeps __provider and drops null inputs", () => {
+    const { inputs } = checkInputs({ displayName: "A", onboardingUrl: null, __provider: "text" });
+    assert.equal(inputs.__provider, "text");
+    assert.equal("onboardingUrl" in inputs, false);
+  });
+});
+
+describe("isConnected", () => {
+  const table: [string, Parameters<typeof isConnected>, boolean][] = [
+    ["onboarded", ["onboarded", null, NOW], true],
+    ["onboarding with a future expiry", ["onboarding", "2026-11-28T12:10:00Z", NOW], true],
+    ["onboarding with no expiry (v1.0)", ["onboarding", null, NOW], true],
+    ["onboarding with Graph's 'never' expiry", ["onboarding", "0001-01-01T00:00:00Z", NOW], true],
+    ["onboarding whose request expired", ["onboarding", "2026-11-28T11:59:00Z", NOW], false],
+    ["notOnboarded", ["notOnboarded", null, NOW], false],
+  ];
+  for (const [name, args, expected] of table)
+    it(`is ${expected} for ${name}`, () => assert.equal(isConnected(...args), expected));
+});
+
+describe("diffPartner", () => {
+  const news = (over: Record<string, unknown> = {}) => ({
+    displayName: "TeamViewer",
+    connected: true,
+    apiVersion: "beta",
+    deleteOnDestroy: true,
+    ...over,
+  });
+  const table: [
+    string,
+    Partial<PartnerOutputs>,
+    Record<string, unknown>,
+    { changes: boolean; replaces: string[]; diffs: string[] },
+  ][] = [
+    ["nothing changed", {}, {}, { changes: false, replaces: [], diffs: [] }],
+    ["nothing changed with the tenant from config", {}, {}, { changes: false, replaces: [], diffs: [] }],
+    [
+      "an unmanaged onboardingUrl",
+      {},
+      { onboardingUrl: undefined },
+      { changes: false, replaces: [], diffs: [] },
+    ],
+    [
+      "a new displayName",
+      {},
+      { displayName: "New" },
+      { changes: true, replaces: [], diffs: ["displayName"] },
+    ],
+    [
+      "a new onboardingUrl",
+      {},
+      { onboardingUrl: "https://b.example" },
+      { changes: true, replaces: [], diffs: ["onboardingUrl"] },
+    ],
+    [
+      "connected: false on a connected partner",
+      {},
+      { connected: false },
+      { changes: true, replaces: [], diffs: ["connected"] },
+    ],
+    [
+      "a portal-side disconnect seen by refresh",
+      { onboardingStatus: "notOnboarded" },
+      {},
+      { changes: true, replaces: [], diffs: ["connected"] },
+    ],
+    [
+      "a portal-side reconnect seen by refresh",
+      { onboardingStatus: "onboarded" },
+      { connected: false },
+      { changes: true, replaces: [], diffs: ["connected"] },
+    ],
+    [
+      "an onboarding still pending",
+      { onboardingStatus: "onboarding", onboardingRequestExpiryDateTime: "2026-11-28T12:30:00Z" },
+      {},
+      { changes: false, replaces: [], diffs: [] },
+    ],
+    [
+      "an onboarding request that expired",
+      { onboardingStatus: "onboarding", onboardingRequestExpiryDateTime: "2026-11-28T11:30:00Z" },
+      {},
+      { changes: true, replaces: [], diffs: ["connected"] },
+    ],
+    [
+      "deleteOnDestroy flipped",
+      {},
+      { deleteOnDestroy: false },
+      { changes: true, replaces: [], diffs: ["deleteOnDestroy"] },
+    ],
+    ["apiVersion v1.0", {}, { apiVersion: "v1.0" }, { changes: true, replaces: [], diffs: ["apiVersion"] }],
+    [
+      "another tenant",
+      {},
+      { tenantId: "22222222-2222-4222-8222-222222222222" },
+      { changes: true, replaces: ["tenantId"], diffs: ["tenantId"] },
+    ],
+    [
+      "adopting a partner instead of the created one",
+      {},
+      { partnerId: "p2" },
+      { changes: true, replaces: ["partnerId"], diffs: ["partnerId"] },
+    ],
+    [
+      "an adopted partner no longer adopted",
+      { adopted: true },
+      {},
+      { changes: true, replaces: ["partnerId"], diffs: ["partnerId"] },
+    ],
+    [
+      "the same adopted partner",
+      { adopted: true, deleteOnDestroy: false },
+      { partnerId: "p1", deleteOnDestroy: false },
+      { changes: false, replaces: [], diffs: [] },
+    ],
+    [
+      "an unknown connected",
+      {},
+      { connected: UNKNOWN },
+      { changes: true, replaces: [], diffs: ["connected"] },
+    ],
+    [
+      "an unknown displayName",
+      {},
+      { displayName: UNKNOWN },
+      { changes: true, replaces: [], diffs: ["displayName"] },
+    ],
+    [
+      "an unknown tenantId",
+      {},
+      { tenantId: UNKNOWN },
+      { changes: true, replaces: ["tenantId"], diffs: ["tenantId"] },
+    ],
+  ];
+  for (const [name, olds, n, expected] of table) {
+    it(`sees ${name}`, () => {
+      const { changes, replaces, diffs } = diffPartner(state(olds), news(n), T, NOW);
+      assert.deepEqual({ changes, replaces, diffs }, expected);
+    });
+  }
+
+  it("replaces when the default tenant from config changed under a resource without tenantId", () => {
+    assert.deepEqual(diffPartner(state(), news(), "33333333-3333-4333-8333-333333333333", NOW).replaces, [
+      "tenantId",
+    ]);
+  });
+
+  it("deletes before replacing when the replacement would create the same name in the same tenant", () => {
+    assert.equal(diffPartner(state({ adopted: true }), news(), T, NOW).deleteBeforeReplace, true);
+    assert.equal(
+      diffPartner(state(), news({ tenantId: "22222222-2222-4222-8222-222222222222" }), T, NOW)
+        .deleteBeforeReplace,
+      false,
+    );
+  });
+});
+
+describe("planning Graph calls", () => {
+  const live = (
+    over: Partial<{ displayName: string; onboardingUrl: string | null; connected: boolean }> = {},
+  ) => ({
+    displayName: "TV",
+    onboardingUrl: "https://a.example" as string | null,
+    connected: true,
+    ...over,
+  });
+  const table: [
+    string,
+    ReturnType<typeof live>,
+    { displayName: string; onboardingUrl?: string; connected: boolean },
+    Step[],
+  ][] = [
+    ["nothing for nothing changed", live(), { displayName: "TV", connected: true }, []],
+    [
+      "one disconnect for connected: false",
+      live(),
+      { displayName: "TV", connected: false },
+      [{ call: "disconnect" }],
+    ],
+    [
+      "one beginOnboarding for connected: true on a disconnected partner",
+      live({ connected: false }),
+      { displayName: "TV", connected: true },
+      [{ call: "beginOnboarding" }],
+    ],
+    [
+      "a PATCH of the changed field only",
+      live(),
+      { displayName: "TV2", onboardingUrl: "https://a.example", connected: true },
+      [{ call: "patch", fields: { displayName: "TV2" } }],
+    ],
+    [
+      "disconnect, PATCH, beginOnboarding for a new URL on a connected partner",
+      live(),
+      { displayName: "TV", onboardingUrl: "https://b.example", connected: true },
+      [
+        { call: "disconnect" },
+        { call: "patch", fields: { onboardingUrl: "https://b.example" } },
+        { call: "beginOnboarding" },
+      ],
+    ],
+    [
+      "disconnect then PATCH for a new URL with connected: false",
+      live(),
+      { displayName: "TV", onboardingUrl: "https://b.example", connected: false },
+      [{ call: "disconnect" }, { call: "patch", fields: { onboardingUrl: "https://b.example" } }],
+    ],
+    [
+      "PATCH then beginOnboarding for a new URL on a disconnected partner",
+      live({ connected: false }),
+      { displayName: "TV", onboardingUrl: "https://b.example", connected: true },
+      [{ call: "patch", fields: { onboardingUrl: "https://b.example" } }, { call: "beginOnboarding" }],
+    ],
+    [
+      "a PATCH alone for a new URL on a partner that stays disconnected",
+      live({ connected: false }),
+      { displayName: "TV", onboardingUrl: "https://b.example", connected: false },
+      [{ call: "patch", fields: { onboardingUrl: "https://b.example" } }],
+    ],
+  ];
+  for (const [name, l, desired, expected] of table)
+    it(`plans ${name}`, () => assert.deepEqual(planUpdate(l, desired), expected));
+
+  it("plans connection steps only when desired and live differ", () => {
+    assert.deepEqual(planConnection(true, true), []);
+    assert.deepEqual(planConnection(false, false), []);
+    assert.deepEqual(planConnection(false, true), [{ call: "disconnect" }]);
+    assert.deepEqual(planConnection(true, false), [{ call: "beginOnboarding" }]);
+  });
+
+  it("always disconnects on delete, and DELETEs only when asked", () => {
+    assert.deepEqual(planDelete(true), ["disconnect", "delete"]);
+    assert.deepEqual(planDelete(false), ["disconnect"]);
+  });
+
+  it("knows the status after the steps", () => {
+    assert.equal(statusAfter("notOnboarded", [{ call: "beginOnboarding" }]), "onboarding");
+    assert.equal(statusAfter("onboarded", [{ call: "beginOnboarding" }]), "onboarded");
+    assert.equal(
+      statusAfter("onboarded", [
+        { call: "disconnect" },
+        { call: "patch", fields: {} },
+        { call: "beginOnboarding" },
+      ]),
+      "onboarding",
+    );
+  });
+});
