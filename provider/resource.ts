@@ -67,8 +67,14 @@ export class RemoteAssistancePartner extends pulumi.dynamic.Resource {
       remoteAssistancePartnerProvider,
       name,
       {
+        // Every output seeded, so that each exists on the resource even when its input is not given.
+        onboardingUrl: undefined,
+        partnerId: undefined,
+        connected: undefined,
+        deleteOnDestroy: undefined,
+        tenantId: undefined,
+        apiVersion: undefined,
         ...args,
-        // Outputs that are not inputs, seeded so that they exist on the resource.
         onboardingStatus: undefined,
         lastConnectionDateTime: undefined,
         onboardingRequestExpiryDateTime: undefined,
