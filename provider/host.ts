@@ -277,11 +277,7 @@ async function converge(
 async function runSteps(api: PartnersApi, live: Partner, steps: Step[], tenantId: string): Promise<Partner> {
   let partner = live;
   for (const step of steps) {
-    const found =
-      step.call === "patch"
-        ? await api.update(partner.id, step.fields).then(() => true, notFoundAsFalse)
-        : await act(api, partner.id, step.call);
-    if (!found) {
+    if (!(await perform(api, partner.id, step))) {
       throw new Error(
         `Partner ${partner.id} no longer exists in tenant ${tenantId} (deleted outside Pulumi). Run pulumi refresh, then pulumi up to create it again.`,
       );
@@ -300,27 +296,36 @@ async function runSteps(api: PartnersApi, live: Partner, steps: Step[], tenantId
   return partner;
 }
 
-const notFoundAsFalse = (e: unknown): false => {
-  if (isGraphError(e) && e.statusCode === 404) return false;
-  throw e;
-};
-
 /**
- * An action; resolves `false` when the partner is gone. A 400 where the live state is already the action's
- * goal (what Intune answers to an action in the "wrong" state is unconfirmed) counts as done.
+ * One call on a partner; resolves `false` only when the partner is gone. A 404 gets a second opinion (a GET,
+ * then one more try when the partner is there): Intune is eventually consistent, and one 404 must not end a
+ * destroy early or fail an update.
  */
-async function act(api: PartnersApi, id: string, call: "beginOnboarding" | "disconnect"): Promise<boolean> {
+async function perform(api: PartnersApi, id: string, step: Step | { call: "delete" }): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    if (await performOnce(api, id, step)) return true;
+    if (attempt > 0 || !(await api.get(id))) return false;
+  }
+}
+
+async function performOnce(api: PartnersApi, id: string, step: Step | { call: "delete" }): Promise<boolean> {
+  if (step.call === "delete") return api.delete(id);
+  if (step.call === "patch") return api.update(id, step.fields);
   try {
-    return await (call === "disconnect" ? api.disconnect(id) : api.beginOnboarding(id));
+    return await (step.call === "disconnect" ? api.disconnect(id) : api.beginOnboarding(id));
   } catch (e) {
+    // What Intune answers to an action in the "wrong" state is unconfirmed: a 400 where the live status is
+    // already the action's goal counts as done.
     if (!isGraphError(e) || e.statusCode !== 400) throw e;
     const live = await api.get(id);
     if (!live) return false;
-    const done =
-      call === "disconnect"
+    if (
+      step.call === "disconnect"
         ? live.onboardingStatus === "notOnboarded"
-        : live.onboardingStatus !== "notOnboarded";
-    if (done) return true;
+        : live.onboardingStatus !== "notOnboarded"
+    ) {
+      return true;
+    }
     throw e;
   }
 }
@@ -397,8 +402,7 @@ async function deletePartner(id: string, props: Record<string, unknown>): Promis
   const olds = props as unknown as Partial<PartnerOutputs>;
   const api = partnersFor(tenantOf(olds.tenantId), olds.apiVersion ?? "beta");
   for (const call of planDelete(olds.deleteOnDestroy ?? !olds.adopted)) {
-    const found = call === "disconnect" ? await act(api, id, "disconnect") : await api.delete(id);
-    if (!found) return; // already gone: what a destroy wants
+    if (!(await perform(api, id, { call }))) return; // already gone: what a destroy wants
   }
 }
 

@@ -165,10 +165,30 @@ describe("RemoteAssistancePartner through the dynamic-provider host", function (
 
   it("destroy succeeds when the partner is already gone", async () => {
     await stack.up({ tv: await inputs("Vanished") });
-    store().delete(entry("tv").id);
+    const { id } = entry("tv");
+    store().delete(id);
     emu().clearLog();
     await stack.destroy();
-    assert.equal(calls().length, 1, "the 404 on disconnect ends the destroy");
+    assert.deepEqual(
+      calls(),
+      [`POST ${P}/${id}/disconnect`, `GET ${P}/${id}`],
+      "a 404 confirmed by a GET ends the destroy",
+    );
+  });
+
+  it("a single 404 to disconnect does not end a destroy while the partner is still there", async () => {
+    await stack.up({ tv: await inputs("Stubborn") });
+    const { id } = entry("tv");
+    emu().faults.add({ kind: "status", status: 404, code: "ResourceNotFound" }, { path: "/disconnect" });
+    emu().clearLog();
+    await stack.destroy();
+    assert.deepEqual(calls(), [
+      `POST ${P}/${id}/disconnect`,
+      `GET ${P}/${id}`,
+      `POST ${P}/${id}/disconnect`,
+      `DELETE ${P}/${id}`,
+    ]);
+    assert.equal(store().all().length, 0);
   });
 
   it("a failed DELETE after the disconnect leaves state that the next destroy finishes", async () => {

@@ -65,9 +65,9 @@ export class PartnersApi {
     return toPartner(body);
   }
 
-  /** PATCHes the given fields; Graph may answer 200 with the entity or 204. */
-  async update(id: string, fields: PartnerFields): Promise<void> {
-    await this.client.send({ ...this.request("PATCH", itemPath(id)), body: fields });
+  /** PATCHes the given fields (Graph may answer 200 with the entity or 204). Resolves `false` on 404. */
+  async update(id: string, fields: PartnerFields): Promise<boolean> {
+    return this.call("PATCH", itemPath(id), fields);
   }
 
   /** DELETEs the partner; resolves `false` when it was already gone (404). */
@@ -85,10 +85,14 @@ export class PartnersApi {
     return this.call("POST", `${itemPath(id)}/disconnect`);
   }
 
-  private async call(method: "POST" | "DELETE", path: string): Promise<boolean> {
+  private async call(
+    method: "POST" | "PATCH" | "DELETE",
+    path: string,
+    body?: PartnerFields,
+  ): Promise<boolean> {
     try {
-      // Actions on one partner converge on the same state when repeated, so they are safe to retry.
-      await this.client.send({ ...this.request(method, path), idempotent: true });
+      // Writes to one partner converge on the same state when repeated, so they are safe to retry.
+      await this.client.send({ ...this.request(method, path), body, idempotent: true });
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
