@@ -163,15 +163,12 @@ async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.Crea
       ...toOutputs(partner, own, Date.now()),
       __provider: raw.__provider,
     });
-  let live: Partner;
-  if (adopted) {
-    live = await adopt(api, inputs.partnerId!, tenantId);
-  } else {
-    const created = await createOnce(api, inputs, tenantId);
-    live =
-      (await poll(() => api.get(created.id))) ?? throwError(initFailed(notReadBack(created.id), created));
-  }
+  let live = adopted
+    ? await adopt(api, inputs.partnerId!, tenantId)
+    : await createOnce(api, inputs, tenantId);
   try {
+    // Intune is eventually consistent: wait (bounded) until Graph reads a new partner back.
+    if (!adopted) live = (await poll(() => api.get(live.id))) ?? throwError(notReadBack(live.id));
     live = await converge(api, live, inputs, tenantId);
   } catch (e) {
     throw initFailed(e, live);
@@ -191,7 +188,7 @@ function throwError(e: Error): never {
 }
 
 async function adopt(api: PartnersApi, partnerId: string, tenantId: string): Promise<Partner> {
-  const live = await api.get(partnerId);
+  const live = (await api.get(partnerId)) ?? (await poll(() => api.get(partnerId)));
   if (live) return live;
   const names = (await api.list()).map((p) => `'${p.displayName}' (${p.id})`);
   throw new Error(
@@ -241,21 +238,46 @@ async function createOnce(api: PartnersApi, inputs: PartnerInputs, tenantId: str
   });
 }
 
-/** After a create whose answer was lost: the partner(s) of that name that were not there before, reduced to one. */
+/**
+ * After a create whose answer was lost: the partner(s) of that name that were not there before, reduced to
+ * one; `undefined` when Graph, asked successfully through the consistency window, shows none.
+ */
 async function findCreated(
   api: PartnersApi,
   displayName: string,
   known: Set<string>,
 ): Promise<Partner | undefined> {
+  let observed = false;
+  let lastError: unknown;
   const mine = await poll(async () => {
-    const found = (await api.list()).filter((p) => sameName(p.displayName, displayName) && !known.has(p.id));
-    return found.length > 0 ? found : undefined;
+    try {
+      const found = (await api.list()).filter(
+        (p) => sameName(p.displayName, displayName) && !known.has(p.id),
+      );
+      observed = true;
+      return found.length > 0 ? found : undefined;
+    } catch (e) {
+      lastError = e;
+      return undefined;
+    }
   });
+  if (!mine && !observed) {
+    throw new Error(
+      `The answer to creating '${displayName}' was lost, and Graph could not be asked whether the partner exists ` +
+        `(${lastError instanceof Error ? lastError.message : String(lastError)}). If a partner of that name is in ` +
+        `the tenant, adopt it with partnerId or delete it; then run pulumi up again.`,
+      { cause: lastError },
+    );
+  }
   if (!mine) return undefined;
   const [keep, ...extra] = mine;
   for (const p of extra) {
     report(`removing duplicate partner ${p.id} ('${displayName}') left by a retried create`);
-    await api.delete(p.id);
+    await api
+      .delete(p.id)
+      .catch((e: Error) =>
+        report(`could not remove duplicate partner ${p.id}: ${e.message}; delete it by hand`),
+      );
   }
   return keep;
 }
@@ -296,37 +318,60 @@ async function runSteps(api: PartnersApi, live: Partner, steps: Step[], tenantId
   return partner;
 }
 
+type Call = Step | { call: "delete" };
+
 /**
- * One call on a partner; resolves `false` only when the partner is gone. A 404 gets a second opinion (a GET,
- * then one more try when the partner is there): Intune is eventually consistent, and one 404 must not end a
- * destroy early or fail an update.
+ * One call on a partner; resolves `false` only when the partner is gone. Graph's answer is checked against
+ * the live partner where it could mislead:
+ * - a 404 gets a second opinion (a GET, then one more try when the partner is there): Intune is eventually
+ *   consistent, and one 404 must not end a destroy early or fail an update;
+ * - an error where the live partner already is the call's goal counts as done: an earlier attempt the client
+ *   retried may have been carried out, and what Intune answers to an action in the "wrong" state (a 400?) is
+ *   unconfirmed.
  */
-async function perform(api: PartnersApi, id: string, step: Step | { call: "delete" }): Promise<boolean> {
+async function perform(api: PartnersApi, id: string, step: Call): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
-    if (await performOnce(api, id, step)) return true;
-    if (attempt > 0 || !(await api.get(id))) return false;
+    let found: boolean;
+    try {
+      found = await performOnce(api, id, step);
+    } catch (e) {
+      const live = await api.get(id).catch(() => {
+        throw e;
+      });
+      if (!live) return false;
+      if (reached(step, live)) return true;
+      throw e;
+    }
+    if (found) return true;
+    // The second opinion is a precaution: when it cannot be had, the 404 stands.
+    if (attempt > 0 || !(await api.get(id).catch(() => undefined))) return false;
   }
 }
 
-async function performOnce(api: PartnersApi, id: string, step: Step | { call: "delete" }): Promise<boolean> {
-  if (step.call === "delete") return api.delete(id);
-  if (step.call === "patch") return api.update(id, step.fields);
-  try {
-    return await (step.call === "disconnect" ? api.disconnect(id) : api.beginOnboarding(id));
-  } catch (e) {
-    // What Intune answers to an action in the "wrong" state is unconfirmed: a 400 where the live status is
-    // already the action's goal counts as done.
-    if (!isGraphError(e) || e.statusCode !== 400) throw e;
-    const live = await api.get(id);
-    if (!live) return false;
-    if (
-      step.call === "disconnect"
-        ? live.onboardingStatus === "notOnboarded"
-        : live.onboardingStatus !== "notOnboarded"
-    ) {
-      return true;
-    }
-    throw e;
+function performOnce(api: PartnersApi, id: string, step: Call): Promise<boolean> {
+  switch (step.call) {
+    case "delete":
+      return api.delete(id);
+    case "patch":
+      return api.update(id, step.fields);
+    case "disconnect":
+      return api.disconnect(id);
+    case "beginOnboarding":
+      return api.beginOnboarding(id);
+  }
+}
+
+/** Whether a live partner already is what `step` is for. */
+function reached(step: Call, live: Partner): boolean {
+  switch (step.call) {
+    case "delete":
+      return false;
+    case "patch":
+      return Object.entries(step.fields).every(([k, v]) => live[k as keyof PartnerFields] === v);
+    case "disconnect":
+      return live.onboardingStatus === "notOnboarded";
+    case "beginOnboarding":
+      return live.onboardingStatus !== "notOnboarded";
   }
 }
 
