@@ -1,0 +1,309 @@
+/**
+ * The fault matrix: every provider operation × every fault the emulator injects, on the operation's key
+ * Graph request. A transient fault must end with the operation completed and the right end state; a
+ * permanent one with a clear error (request-id or client-request-id) and nothing half-done.
+ */
+import type { Emulator, Fault, FaultMatch } from "../emulator";
+import type { StoredPartner, TenantStore } from "../emulator/store";
+import { provider } from "../provider/host";
+import type { PartnerOutputs } from "../provider/lifecycle";
+
+export interface MatrixFault {
+  name: string;
+  fault: Fault | "revoke";
+  /** Transient faults must not fail the operation. */
+  transient: boolean;
+}
+
+export const matrixFaults: MatrixFault[] = [
+  {
+    name: "429 Retry-After seconds",
+    fault: { kind: "status", status: 429, retryAfter: "1" },
+    transient: true,
+  },
+  {
+    name: "429 Retry-After fractional",
+    fault: { kind: "status", status: 429, retryAfter: "0.25" },
+    transient: true,
+  },
+  {
+    name: "429 Retry-After HTTP date",
+    fault: { kind: "status", status: 429, retryAfter: "date+1" },
+    transient: true,
+  },
+  { name: "429 retry-after-ms", fault: { kind: "status", status: 429, retryAfterMs: 200 }, transient: true },
+  { name: "429 no Retry-After", fault: { kind: "status", status: 429 }, transient: true },
+  {
+    name: "500 Intune nested message",
+    fault: { kind: "status", status: 500, body: "intune" },
+    transient: false,
+  },
+  { name: "502", fault: { kind: "status", status: 502 }, transient: true },
+  { name: "503 non-JSON body", fault: { kind: "status", status: 503, body: "text" }, transient: true },
+  { name: "504", fault: { kind: "status", status: 504 }, transient: true },
+  { name: "dropped before commit", fault: { kind: "drop", when: "beforeCommit" }, transient: true },
+  { name: "dropped after commit", fault: { kind: "drop", when: "afterCommit" }, transient: true },
+  { name: "slower than the timeout", fault: { kind: "slow", delayMs: 1_500 }, transient: true },
+  {
+    name: "401 expired token",
+    fault: { kind: "status", status: 401, code: "InvalidAuthenticationToken" },
+    transient: true,
+  },
+  { name: "401 revoked token", fault: "revoke", transient: true },
+  { name: "403", fault: { kind: "status", status: 403, body: "intune" }, transient: false },
+  { name: "404", fault: { kind: "status", status: 404, code: "ResourceNotFound" }, transient: true },
+  { name: "409", fault: { kind: "status", status: 409 }, transient: false },
+  { name: "malformed JSON", fault: { kind: "malformed" }, transient: true },
+];
+
+interface Cell {
+  id?: string;
+  olds?: PartnerOutputs;
+}
+
+interface MatrixOp {
+  name: string;
+  /** The request the fault hits. */
+  key: FaultMatch;
+  prepare(store: TenantStore): StoredPartner | undefined;
+  run(tenantId: string, seeded: StoredPartner | undefined): Promise<Cell>;
+  /** After success: `undefined` when the end state is right, else what is wrong. */
+  succeeded(store: TenantStore, seeded: StoredPartner | undefined, cell: Cell): string | undefined;
+  /** After a failure: `undefined` when nothing is half-done, else what is. */
+  failed(store: TenantStore, seeded: StoredPartner | undefined): string | undefined;
+  /** A 404 on this request is a real answer (the collection cannot be missing), not eventual consistency. */
+  notFoundIsPermanent?: boolean;
+}
+
+const ITEM = /^\/deviceManagement\/remoteAssistancePartners\/[^/]+$/;
+const NAME = "Matrix Partner";
+
+const outputs = (p: StoredPartner, tenantId: string, over: Partial<PartnerOutputs> = {}): PartnerOutputs => ({
+  displayName: p.displayName ?? "",
+  onboardingUrl: p.onboardingUrl,
+  partnerId: p.id,
+  connected: p.status !== "notOnboarded",
+  deleteOnDestroy: true,
+  tenantId,
+  apiVersion: "beta",
+  onboardingStatus: p.status,
+  lastConnectionDateTime: null,
+  onboardingRequestExpiryDateTime: null,
+  adopted: false,
+  ...over,
+});
+const checked = async (news: Record<string, unknown>) => (await provider.check({}, news)).inputs;
+const status = (store: TenantStore, id: string) => store.all().find((p) => p.id === id)?.status ?? "missing";
+
+export const matrixOps: MatrixOp[] = [
+  {
+    name: "create",
+    key: { method: "POST", path: /^\/deviceManagement\/remoteAssistancePartners$/ },
+    notFoundIsPermanent: true,
+    prepare: () => undefined,
+    run: async (tenantId) => ({
+      id: (await provider.create(await checked({ displayName: NAME, tenantId }))).id,
+    }),
+    succeeded: (store, _s, cell) => {
+      const all = store.all();
+      return all.length === 1 && all[0].id === cell.id && all[0].status === "onboarding"
+        ? undefined
+        : `tenant holds ${JSON.stringify(all.map((p) => [p.id, p.status]))}`;
+    },
+    failed: (store) =>
+      store.all().length === 0 ? undefined : `left ${store.all().length} partner(s) behind`,
+  },
+  {
+    name: "adopt",
+    key: { method: "GET", path: ITEM },
+    prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
+    run: async (tenantId, seeded) => ({
+      id: (await provider.create(await checked({ displayName: NAME, tenantId, partnerId: seeded!.id }))).id,
+    }),
+    succeeded: (store, seeded, cell) =>
+      cell.id === seeded!.id && status(store, seeded!.id) === "onboarded"
+        ? undefined
+        : "adopted the wrong partner or changed it",
+    failed: (store, seeded) =>
+      status(store, seeded!.id) === "onboarded" ? undefined : "changed the partner",
+  },
+  {
+    name: "read",
+    key: { method: "GET", path: ITEM },
+    prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
+    run: async (tenantId, seeded) => {
+      const result = await provider.read(seeded!.id, { ...outputs(seeded!, tenantId) });
+      return { id: result.id };
+    },
+    succeeded: (_store, seeded, cell) =>
+      cell.id === seeded!.id ? undefined : "reported an existing partner as gone",
+    failed: () => undefined,
+  },
+  {
+    name: "PATCH",
+    key: { method: "PATCH" },
+    prepare: (store) => store.seed({ displayName: "Old Name", status: "onboarded" }),
+    run: async (tenantId, seeded) => {
+      await provider.update(
+        seeded!.id,
+        outputs(seeded!, tenantId),
+        await checked({ displayName: NAME, tenantId }),
+      );
+      return {};
+    },
+    succeeded: (store, seeded) => {
+      const p = store.all().find((x) => x.id === seeded!.id);
+      return p?.displayName === NAME && p.status === "onboarded"
+        ? undefined
+        : `partner is ${JSON.stringify(p)}`;
+    },
+    failed: (store, seeded) =>
+      store.all().find((x) => x.id === seeded!.id)?.displayName === "Old Name"
+        ? undefined
+        : "renamed although it failed",
+  },
+  {
+    name: "beginOnboarding",
+    key: { method: "POST", path: "/beginOnboarding" },
+    prepare: (store) => store.seed({ displayName: NAME, status: "notOnboarded" }),
+    run: async (tenantId, seeded) => {
+      await provider.update(
+        seeded!.id,
+        outputs(seeded!, tenantId),
+        await checked({ displayName: NAME, tenantId }),
+      );
+      return {};
+    },
+    succeeded: (store, seeded) =>
+      status(store, seeded!.id) === "onboarding" ? undefined : `status ${status(store, seeded!.id)}`,
+    failed: (store, seeded) =>
+      status(store, seeded!.id) === "notOnboarded" ? undefined : `status ${status(store, seeded!.id)}`,
+  },
+  {
+    name: "disconnect",
+    key: { method: "POST", path: "/disconnect" },
+    prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
+    run: async (tenantId, seeded) => {
+      await provider.update(
+        seeded!.id,
+        outputs(seeded!, tenantId),
+        await checked({ displayName: NAME, tenantId, connected: false }),
+      );
+      return {};
+    },
+    succeeded: (store, seeded) =>
+      status(store, seeded!.id) === "notOnboarded" ? undefined : `status ${status(store, seeded!.id)}`,
+    failed: (store, seeded) =>
+      status(store, seeded!.id) === "onboarded" ? undefined : `status ${status(store, seeded!.id)}`,
+  },
+  {
+    name: "delete",
+    key: { method: "DELETE" },
+    prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
+    run: async (tenantId, seeded) => {
+      await provider.delete(seeded!.id, { ...outputs(seeded!, tenantId) });
+      return {};
+    },
+    succeeded: (store, seeded) =>
+      status(store, seeded!.id) === "missing" ? undefined : "the partner is still there",
+    // Disconnected but not deleted is the documented resumable state: the resource stays in state.
+    failed: (store, seeded) =>
+      status(store, seeded!.id) === "notOnboarded" ? undefined : `status ${status(store, seeded!.id)}`,
+  },
+];
+
+export interface MatrixRow {
+  op: string;
+  fault: string;
+  outcome: "completed" | "clear error";
+  requests: number;
+  detail: string;
+  violation?: string;
+}
+
+/**
+ * Runs the matrix in this process against `emulator` (whose environment the caller exported and whose
+ * certificate it trusts), each cell in a new tenant of the default app.
+ */
+export async function runFaultMatrix(
+  emulator: Emulator,
+  newTenant: () => string,
+  ops: MatrixOp[] = matrixOps,
+  faults: MatrixFault[] = matrixFaults,
+): Promise<MatrixRow[]> {
+  await provider.configure({
+    config: {
+      get: (k: string) =>
+        ({ "intune:consistencyWindowSeconds": "1", "intune:requestTimeoutSeconds": "0.5" })[k],
+      require: () => "",
+    },
+  });
+  const rows: MatrixRow[] = [];
+  for (const op of ops) {
+    for (const f of faults) {
+      const tenantId = newTenant();
+      const store = emulator.tenant(tenantId);
+      const seeded = op.prepare(store);
+      // A first call so that the token is cached: the revoke and 401 cells then hit a token in use.
+      await provider.delete("warm-up", { tenantId, apiVersion: "beta", deleteOnDestroy: false });
+      emulator.clearLog();
+      if (f.fault === "revoke") emulator.entra.revokeTokens(tenantId);
+      else emulator.faults.add(withDate(f.fault), { ...op.key, tenantId });
+      let cell: Cell | undefined;
+      let error: Error | undefined;
+      try {
+        cell = await op.run(tenantId, seeded);
+      } catch (e) {
+        error = e as Error;
+      }
+      emulator.faults.clear();
+      const requests = emulator.requests.length;
+      const mustComplete = f.transient && !(f.name === "404" && op.notFoundIsPermanent);
+      let violation: string | undefined;
+      if (cell) {
+        violation = op.succeeded(store, seeded, cell);
+      } else {
+        const message = error?.message ?? "";
+        if (mustComplete) violation = `a transient fault failed the operation: ${message}`;
+        else if (!/request-id/.test(message)) violation = `the error carries no request-id: ${message}`;
+        else violation = op.failed(store, seeded);
+      }
+      rows.push({
+        op: op.name,
+        fault: f.name,
+        outcome: cell ? "completed" : "clear error",
+        requests,
+        detail: cell ? "" : (error?.message ?? "").replace(/\s+/g, " ").slice(0, 120),
+        violation,
+      });
+    }
+  }
+  return rows;
+}
+
+function withDate(fault: Fault): Fault {
+  return fault.kind === "status" && fault.retryAfter === "date+1"
+    ? { ...fault, retryAfter: new Date(Date.now() + 1_000).toUTCString() }
+    : fault;
+}
+
+/** The matrix as a Markdown table: one row per operation, one column per fault. */
+export function matrixTable(rows: MatrixRow[]): string {
+  const faults = [...new Set(rows.map((r) => r.fault))];
+  const ops = [...new Set(rows.map((r) => r.op))];
+  const mark = (r: MatrixRow | undefined) =>
+    !r
+      ? "·"
+      : r.violation
+        ? `✗ ${r.violation}`
+        : r.outcome === "completed"
+          ? `ok (${r.requests})`
+          : `error (${r.requests})`;
+  const lines = [`| fault | ${ops.join(" | ")} |`, `|---|${ops.map(() => "---").join("|")}|`];
+  for (const fault of faults) {
+    lines.push(
+      `| ${fault} | ${ops.map((op) => mark(rows.find((r) => r.op === op && r.fault === fault))).join(" | ")} |`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,233 @@
+/**
+ * The chaos soak: seeded random sequences of up / refresh / destroy over many resources in several tenants,
+ * through the real dynamic-provider host, with random Graph faults. After every step the invariants are
+ * checked against the emulator's own store (no HTTP, so no fault can hide a violation).
+ */
+import type { Emulator, Fault } from "../emulator";
+import { seededRandom } from "../emulator";
+import { programInputs, ProviderHost, Stack, type Props } from "../test/support/host";
+
+export interface SoakOptions {
+  seed: number;
+  steps: number;
+  resources: number;
+  tenants: number;
+  /** Share of Graph requests that get a fault. */
+  faultRate: number;
+  /**
+   * Operations at once, as `pulumi up --parallel`. With 1 the run replays exactly from its seed; with more,
+   * the order in which requests meet the seeded faults varies between runs.
+   */
+  parallel: number;
+}
+
+export interface SoakReport extends SoakOptions {
+  /** Provider operations the engine asked for (create, update, read, delete). */
+  operations: number;
+  /** Of those, how many failed (permanent faults, or transient ones beyond the retry budget). */
+  failedOperations: number;
+  /** The failures' messages, by step and resource. */
+  failures: string[];
+  graphRequests: number;
+  faultsInjected: number;
+  violations: string[];
+  seconds: number;
+}
+
+/** Faults the soak draws from: mostly transient, some permanent (500, 409) so that failures happen too. */
+export const soakFaults: Fault[] = [
+  { kind: "status", status: 429, retryAfter: "0.2" },
+  { kind: "status", status: 429 },
+  { kind: "status", status: 502 },
+  { kind: "status", status: 503, body: "text" },
+  { kind: "status", status: 504 },
+  { kind: "drop", when: "beforeCommit" },
+  { kind: "drop", when: "afterCommit" },
+  { kind: "slow", delayMs: 1_200 },
+  { kind: "malformed" },
+  { kind: "status", status: 401, code: "InvalidAuthenticationToken" },
+  { kind: "status", status: 500, body: "intune" },
+  { kind: "status", status: 409 },
+];
+
+interface Desired {
+  present: boolean;
+  tenantId: string;
+  displayName: string;
+  connected: boolean;
+}
+
+/** Runs a soak on `emulator` with one host; `newTenant` makes a tenant where the emulator's default app is consented. */
+export async function runSoak(
+  emulator: Emulator,
+  newTenant: () => string,
+  options: SoakOptions,
+): Promise<SoakReport> {
+  const started = Date.now();
+  const random = seededRandom(options.seed);
+  const tenants = Array.from({ length: options.tenants }, newTenant);
+  const host = await ProviderHost.start({ env: emulator.env() });
+  await host.configure({ "intune:consistencyWindowSeconds": "1", "intune:requestTimeoutSeconds": "0.5" });
+  const stack = new Stack(host);
+  // The SDK serializes the same provider for every resource: take it once from a real registration.
+  const { __provider } = (await programInputs("soak", { displayName: "soak" })).inputs;
+  const desired: Desired[] = Array.from({ length: options.resources }, (_, i) => ({
+    present: true,
+    tenantId: tenants[i % tenants.length],
+    displayName: `soak-${options.seed}-${i}`,
+    connected: random() < 0.7,
+  }));
+  // What the last successful up of each resource promised about the live partner.
+  const promised = new Map<string, { id: string; connected: boolean }>();
+  const requestsBefore = emulator.requests.length;
+  const faultsBefore = emulator.faults.injected;
+  let operations = 0;
+  const failures: string[] = [];
+  const violations: string[] = [];
+  let step = 0;
+  const attempt = async (name: string, fn: () => Promise<void>) => {
+    operations++;
+    try {
+      await fn();
+    } catch (e) {
+      failures.push(`step ${step} ${name}: ${(e as Error).message}`);
+    }
+  };
+
+  try {
+    for (; step < options.steps; step++) {
+      const action = random() < 0.6 ? "up" : random() < 0.75 ? "refresh" : "destroy";
+      emulator.faults.setChaos({
+        rate: options.faultRate,
+        seed: options.seed * 1000 + step,
+        faults: soakFaults,
+      });
+      if (action === "up") {
+        for (const d of desired) {
+          const r = random();
+          if (r < 0.25) d.connected = !d.connected;
+          else if (r < 0.35) d.displayName = `${d.displayName.split("~")[0]}~${step}`;
+          else if (r < 0.45) d.present = !d.present;
+        }
+        await forEachLimit(
+          desired.map((d, i) => [d, i] as const),
+          options.parallel,
+          async ([d, i]) => {
+            const name = `r${i}`;
+            if (d.present) {
+              const inputs: Props = {
+                __provider,
+                displayName: d.displayName,
+                tenantId: d.tenantId,
+                connected: d.connected,
+              };
+              await attempt(name, async () => {
+                await stack.upOne(name, inputs);
+                const entry = stack.state.get(name)!;
+                promised.set(name, { id: entry.id, connected: d.connected });
+              });
+            } else if (stack.state.has(name)) {
+              const entry = stack.state.get(name)!;
+              await attempt(name, async () => {
+                await host.delete(entry.id, entry.urn, entry.outputs);
+                stack.state.delete(name);
+                promised.delete(name);
+              });
+            }
+          },
+        );
+      } else if (action === "refresh") {
+        await forEachLimit([...stack.state], options.parallel, ([name, entry]) =>
+          attempt(name, async () => {
+            const { id, properties } = await host.read(entry.id, entry.urn, entry.outputs, entry.inputs);
+            if (id === "") stack.state.delete(name);
+            else stack.state.set(name, { ...entry, outputs: properties });
+          }),
+        );
+      } else {
+        await forEachLimit([...stack.state], options.parallel, ([name, entry]) =>
+          attempt(name, async () => {
+            await host.delete(entry.id, entry.urn, entry.outputs);
+            stack.state.delete(name);
+            promised.delete(name);
+          }),
+        );
+        for (const d of desired) d.present = true; // the next up creates them again
+      }
+      emulator.faults.setChaos(undefined);
+      violations.push(
+        ...checkInvariants(emulator, tenants, stack, promised).map((v) => `step ${step} (${action}): ${v}`),
+      );
+    }
+  } finally {
+    emulator.faults.setChaos(undefined);
+    // Leave nothing behind for the next run: a clean destroy without faults.
+    for (const [, entry] of stack.state)
+      await host.delete(entry.id, entry.urn, entry.outputs).catch(() => undefined);
+    await host.stop();
+  }
+  return {
+    ...options,
+    operations,
+    failedOperations: failures.length,
+    failures,
+    graphRequests: emulator.requests.length - requestsBefore,
+    faultsInjected: emulator.faults.injected - faultsBefore,
+    violations,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+}
+
+/**
+ * No duplicate partner; no orphan (every partner is in state, so destroyed ones are gone); state agrees with
+ * the emulator (every state entry exists); nothing is connected that the last successful up disconnected.
+ */
+export function checkInvariants(
+  emulator: Emulator,
+  tenants: string[],
+  stack: Stack,
+  promised: Map<string, { id: string; connected: boolean }>,
+): string[] {
+  const violations: string[] = [];
+  const live = new Map(
+    tenants.flatMap((t) =>
+      emulator
+        .tenant(t)
+        .all()
+        .map((p) => [p.id, p] as const),
+    ),
+  );
+  const inState = new Set([...stack.state.values()].map((e) => e.id));
+  for (const t of tenants) {
+    const names = emulator
+      .tenant(t)
+      .all()
+      .map((p) => (p.displayName ?? "").toLowerCase());
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) violations.push(`duplicate partner '${dup}' in tenant ${t}`);
+  }
+  for (const [id, p] of live)
+    if (!inState.has(id)) violations.push(`orphan partner ${id} ('${p.displayName}')`);
+  for (const [name, entry] of stack.state)
+    if (!live.has(entry.id)) violations.push(`state holds ${name} (${entry.id}), which Graph does not`);
+  for (const [name, promise] of promised) {
+    const p = live.get(promise.id);
+    if (promise.connected || !p || stack.state.get(name)?.id !== promise.id) continue;
+    if (p.status !== "notOnboarded")
+      violations.push(`${name} is ${p.status} although the last successful up disconnected it`);
+  }
+  return violations;
+}
+
+/** Runs `fn` over `items`, at most `limit` at once, in order when `limit` is 1. */
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
