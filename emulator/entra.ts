@@ -60,6 +60,8 @@ const SECRET_FIELDS = new Set(["client_secret", "client_assertion", "refresh_tok
 export class Entra {
   readonly apps = new Map<string, AppRegistration>();
   readonly tokenRequests: LoggedTokenRequest[] = [];
+  /** Every access token issued, so that tests can search for them where they must not be. */
+  readonly issuedTokens: string[] = [];
   /** The stand-in OIDC issuer whose tokens workload identity exchanges (like GitHub Actions' issuer). */
   readonly federatedIssuer: string;
   /** Secret expected in `X-IDENTITY-HEADER` by the managed identity endpoint. */
@@ -86,6 +88,7 @@ export class Entra {
     const iat = Math.floor(Date.now() / 1000);
     const exp = iat + lifetimeSeconds;
     const token = signHs256({ ...claims, iat, nbf: iat, exp, seq: ++this.seq, ver: "1.0" }, this.signingKey);
+    this.issuedTokens.push(token);
     return { token, exp };
   }
 

@@ -1,0 +1,152 @@
+/**
+ * Portability and upgrade: state written from one checkout is refreshed and destroyed from another checkout at
+ * another path (this one's compiled code moved out of reach meanwhile), and state written by an earlier release
+ * (a committed fixture) is refreshed, updated and destroyed by the current code. Also: https only.
+ */
+import { strict as assert } from "node:assert";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RemoteAssistancePartnerArgs } from "../provider";
+import { freshTenant, useEmulator } from "./support/emulator";
+import { ProviderHost, REPO_ROOT, Stack, programInputs, type StateEntry } from "./support/host";
+
+/** Another checkout: this package's files at another path, sharing the dependencies by symlink. */
+function otherCheckout(): string {
+  const dir = mkdtempSync(join(tmpdir(), "intune-checkout-"));
+  for (const name of ["package.json", "bin"])
+    cpSync(join(REPO_ROOT, name), join(dir, name), { recursive: true });
+  mkdirSync(join(dir, "node_modules"));
+  for (const name of readdirSync(join(REPO_ROOT, "node_modules"))) {
+    if (name === "pulumi-intune-remote-assistance" || name.startsWith(".")) continue;
+    symlinkSync(join(REPO_ROOT, "node_modules", name), join(dir, "node_modules", name));
+  }
+  symlinkSync("..", join(dir, "node_modules", "pulumi-intune-remote-assistance"));
+  return dir;
+}
+
+describe("portability and upgrade", function () {
+  this.timeout(60_000);
+  const emu = useEmulator({ onboardingDelayMs: null });
+
+  it("refreshes and destroys from another checkout at another path what this checkout created", async () => {
+    const tenantId = freshTenant(emu());
+    const hostA = await ProviderHost.start({ env: emu().env() });
+    const stack = new Stack(hostA);
+    try {
+      await stack.up({ tv: (await programInputs("tv", { displayName: "Portable", tenantId })).inputs });
+    } finally {
+      await hostA.stop();
+    }
+    const id = stack.state.get("tv")!.id;
+    const other = otherCheckout();
+    // This checkout's compiled provider is moved out of reach: only the other checkout's can answer.
+    const bin = join(REPO_ROOT, "bin");
+    renameSync(bin, `${bin}.moved`);
+    try {
+      const hostB = await ProviderHost.start({ cwd: other, env: emu().env() });
+      stack.host = hostB;
+      try {
+        emu().clearLog();
+        await stack.refresh();
+        await stack.destroy();
+        assert.deepEqual(emu().calls({ tenantId }), [
+          `GET /remoteAssistancePartners/${id}`,
+          `POST /remoteAssistancePartners/${id}/disconnect`,
+          `DELETE /remoteAssistancePartners/${id}`,
+        ]);
+      } finally {
+        await hostB.stop();
+      }
+    } finally {
+      renameSync(`${bin}.moved`, bin);
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it("refreshes, updates and destroys state written by release 0.1.0", async () => {
+    const fixture = require("./fixtures/state-0.1.0.json") as { tenantId: string; entries: StateEntry[] };
+    emu().registerApp({
+      clientId: "22222222-2222-4222-8222-222222222222",
+      tenants: [fixture.tenantId],
+      permissions: ["DeviceManagementServiceConfig.ReadWrite.All"],
+    });
+    const store = emu().tenant(fixture.tenantId);
+    for (const e of fixture.entries) {
+      store.seed({
+        id: e.id,
+        displayName: String(e.outputs.displayName),
+        onboardingUrl: (e.outputs.onboardingUrl as string) ?? null,
+        status: e.outputs.onboardingStatus as "onboarding",
+      });
+    }
+    const host = await ProviderHost.start({ env: emu().env() });
+    try {
+      const stack = new Stack(host);
+      for (const e of fixture.entries) stack.state.set(e.urn.split("::").pop()!, structuredClone(e));
+      await stack.refresh();
+      assert.equal(stack.state.size, 2);
+      // The program now, with the current SDK serialization, declares both disconnected.
+      const inputs = async (name: string) => {
+        const old = fixture.entries.find((e) => e.urn.endsWith(`::${name}`))!
+          .inputs as unknown as RemoteAssistancePartnerArgs;
+        const { displayName, partnerId, tenantId, onboardingUrl } = old;
+        return (
+          await programInputs(name, { displayName, partnerId, tenantId, onboardingUrl, connected: false })
+        ).inputs;
+      };
+      emu().clearLog();
+      assert.equal(await stack.upOne("adopted", await inputs("adopted")), "update");
+      assert.equal(await stack.upOne("created", await inputs("created")), "update");
+      assert.deepEqual(
+        store.all().map((p) => p.status),
+        ["notOnboarded", "notOnboarded"],
+      );
+      await stack.destroy();
+      const [adopted, created] = fixture.entries;
+      assert.deepEqual(
+        store.all().map((p) => p.id),
+        [adopted.id],
+        "the adopted connector stays, the created partner is deleted",
+      );
+      assert.ok(
+        emu()
+          .calls({ tenantId: fixture.tenantId })
+          .includes(`DELETE /remoteAssistancePartners/${created.id}`),
+      );
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it("refuses a plain-http Graph endpoint off loopback before any token is requested", async () => {
+    const env = emu().env();
+    const host = await ProviderHost.start({
+      env: { ...env, INTUNE_GRAPH_ENDPOINT: "http://graph.example.test" },
+    });
+    try {
+      emu().clearLog();
+      await assert.rejects(
+        new Stack(host).upOne("tv", (await programInputs("tv", { displayName: "Plain" })).inputs),
+        /intune:graphEndpoint \(INTUNE_GRAPH_ENDPOINT\) 'http:\/\/graph\.example\.test' must use https/,
+      );
+      assert.deepEqual(emu().tokenRequests, []);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it("refuses a plain-http authority off loopback before any token is requested", async () => {
+    const host = await ProviderHost.start({
+      env: { ...emu().env(), AZURE_AUTHORITY_HOST: "http://login.example.test" },
+    });
+    try {
+      await assert.rejects(
+        new Stack(host).upOne("tv", (await programInputs("tv", { displayName: "Plain" })).inputs),
+        /intune:authorityHost .* must use https/,
+      );
+    } finally {
+      await host.stop();
+    }
+  });
+});
