@@ -125,7 +125,7 @@ export class GraphService {
           "TooManyRequests",
           intuneMessage("Too many requests. Retry after the time given in Retry-After."),
         ),
-        headers: { "Retry-After": String(Math.ceil(waitMs / 1000)) },
+        headers: { "Retry-After": String(Math.ceil(waitMs) / 1000) },
       });
     }
     const granted = new Set([...(auth.roles ?? []), ...(auth.scp ?? "").split(" ")]);

@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { CachedTokenSource, createCredential } from "./graph/auth";
 import { GraphClient, type ApiVersion } from "./graph/client";
+import { Pacer } from "./graph/pacer";
 import { isGraphError } from "./graph/errors";
 import { PartnersApi, type Partner, type PartnerFields } from "./graph/partners";
 import {
@@ -27,6 +28,8 @@ let lookup: ConfigLookup = () => undefined;
 let cachedSettings: Settings | undefined;
 const tokenSources = new Map<string, CachedTokenSource>();
 const clients = new Map<string, GraphClient>();
+const pacers = new Map<string, Pacer>();
+const directories = new Map<string, TenantDirectory>();
 const locks = new Map<string, Promise<unknown>>();
 
 /** Settings from the last `configure` and the environment, resolved on first use. */
@@ -50,11 +53,18 @@ export function configure(req: pulumi.dynamic.ConfigureRequest): void {
   cachedSettings = undefined;
   tokenSources.clear();
   clients.clear();
+  pacers.clear();
+  directories.clear();
 }
 
-/** Token requests made per tenant in this process (benchmarks, tests). */
-export function tokenRequestCount(): number {
-  return [...tokenSources.values()].reduce((n, t) => n + t.requests, 0);
+/** Counters of this process, for benchmarks and tests. */
+export function stats(): { tokenRequests: number; pacedRequests: number; longestPacingWaitInMs: number } {
+  const all = [...pacers.values()].map((p) => p.stats);
+  return {
+    tokenRequests: [...tokenSources.values()].reduce((n, t) => n + t.requests, 0),
+    pacedRequests: all.reduce((n, s) => n + s.waited, 0),
+    longestPacingWaitInMs: Math.max(0, ...all.map((s) => s.longestWaitInMs)),
+  };
 }
 
 function graphFor(tenantId: string): GraphClient {
@@ -72,12 +82,24 @@ function graphFor(tenantId: string): GraphClient {
       );
       tokenSources.set(tenantId, tokens);
     }
+    const pacer = s.pacing && new Pacer(s.pacing);
+    if (pacer) pacers.set(tenantId, pacer);
+    let reportedAtInMs = 0;
     client = new GraphClient({
       graphEndpoint: s.graphEndpoint,
       tokens,
       retry: s.retry,
       requestTimeoutInMs: s.requestTimeoutInMs,
       onRetry: report,
+      beforeSend: async ({ method }) => {
+        const waitedInMs = (await pacer?.acquire(method !== "GET")) ?? 0;
+        if (waitedInMs > 2_000 && Date.now() - reportedAtInMs > 10_000) {
+          reportedAtInMs = Date.now();
+          report(
+            `pacing requests to tenant ${tenantId} at Intune's limit (${s.pacing!.writes} writes and ${s.pacing!.requests} requests per ${s.pacing!.windowMs / 1000} s); a request waited ${(waitedInMs / 1000).toFixed(1)} s`,
+          );
+        }
+      },
     });
     clients.set(tenantId, client);
   }
@@ -202,9 +224,13 @@ async function adopt(api: PartnersApi, partnerId: string, tenantId: string): Pro
 async function createOnce(api: PartnersApi, inputs: PartnerInputs, tenantId: string): Promise<Partner> {
   const fields: PartnerFields = { displayName: inputs.displayName };
   if (inputs.onboardingUrl !== undefined) fields.onboardingUrl = inputs.onboardingUrl;
+  const directory = directoryOf(tenantId, api.apiVersion);
+  const startedAtInMs = Date.now();
   return withLock(`${tenantId}|${inputs.displayName.trim().toLowerCase()}`, async () => {
-    const before = await api.list();
-    const same = before.filter((p) => sameName(p.displayName, inputs.displayName));
+    const before = await directory.listSince(api, startedAtInMs);
+    const same = [...before, ...directory.recent(settings().consistencyWindowInMs)].filter((p) =>
+      sameName(p.displayName, inputs.displayName),
+    );
     if (same.length > 0) {
       throw new Error(
         `A remote assistance partner named '${inputs.displayName}' already exists in tenant ${tenantId} ` +
@@ -234,8 +260,53 @@ async function createOnce(api: PartnersApi, inputs: PartnerInputs, tenantId: str
           report(`Graph shows no '${inputs.displayName}': the create did not happen; sending it once more`);
       }
     }
+    directory.created(created);
     return created;
   });
+}
+
+/**
+ * What this process knows of a tenant's partners for the duplicate-name check: one list request shared by
+ * all the creates that can use it, and the partners it created itself, which Intune may not list yet.
+ */
+class TenantDirectory {
+  private latest?: { startedAtInMs: number; partners: Promise<Partner[]> };
+  private next?: Promise<Partner[]>;
+  private readonly createdHere = new Map<string, { partner: Partner; atMs: number }>();
+
+  /** The tenant's partners from a list that began at or after `sinceInMs`; concurrent callers share one. */
+  listSince(api: PartnersApi, sinceInMs: number): Promise<Partner[]> {
+    if (this.latest && this.latest.startedAtInMs >= sinceInMs) return this.latest.partners;
+    this.next ??= (this.latest?.partners ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined;
+        this.latest = { startedAtInMs: Date.now(), partners: api.list() };
+        return this.latest.partners;
+      });
+    return this.next;
+  }
+
+  created(partner: Partner): void {
+    this.createdHere.set(partner.id, { partner, atMs: Date.now() });
+  }
+
+  forget(id: string): void {
+    this.createdHere.delete(id);
+  }
+
+  /** Partners this process created within the last `windowInMs`. */
+  recent(windowInMs: number): Partner[] {
+    const horizon = Date.now() - windowInMs;
+    return [...this.createdHere.values()].filter((c) => c.atMs >= horizon).map((c) => c.partner);
+  }
+}
+
+function directoryOf(tenantId: string, apiVersion: ApiVersion): TenantDirectory {
+  const key = `${tenantId}|${apiVersion}`;
+  let directory = directories.get(key);
+  if (!directory) directories.set(key, (directory = new TenantDirectory()));
+  return directory;
 }
 
 /**
@@ -447,8 +518,9 @@ async function deletePartner(id: string, props: Record<string, unknown>): Promis
   const olds = props as unknown as Partial<PartnerOutputs>;
   const api = partnersFor(tenantOf(olds.tenantId), olds.apiVersion ?? "beta");
   for (const call of planDelete(olds.deleteOnDestroy ?? !olds.adopted)) {
-    if (!(await perform(api, id, { call }))) return; // already gone: what a destroy wants
+    if (!(await perform(api, id, { call }))) break; // already gone: what a destroy wants
   }
+  for (const directory of directories.values()) directory.forget(id);
 }
 
 /** The `pulumi.dynamic.ResourceProvider` the serialized provider delegates to. */

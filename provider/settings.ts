@@ -1,4 +1,5 @@
 import { credentialKinds, type CredentialKind, type CredentialSettings } from "./graph/auth";
+import { intuneAppLimits, type PacingLimits } from "./graph/pacer";
 import { defaultRetryOptions, type RetryOptions } from "./graph/retry";
 
 /** Microsoft's clouds: the Graph root and the Entra authority go together. */
@@ -33,6 +34,8 @@ export interface Settings {
   consistencyWindowInMs: number;
   /** How long create and update wait for the partner to confirm onboarding; 0 does not wait. */
   onboardingWaitInMs: number;
+  /** Client-side pacing per tenant; `undefined` when turned off. */
+  pacing?: PacingLimits;
 }
 
 /** Looks up a stack config key such as `intune:tenantId`. */
@@ -87,6 +90,14 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
       return fallbackInMs;
     }
     return n * 1000;
+  };
+
+  const count = (key: string, fallback: number): number => {
+    const raw = pick(key);
+    if (raw === undefined) return fallback;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    problems.push(`intune:${key} must be a whole number, not '${raw}'`);
+    return fallback;
   };
 
   const cloudName = pick("cloud", "INTUNE_CLOUD") ?? "global";
@@ -145,14 +156,15 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     ...defaultRetryOptions,
     deadlineInMs: seconds("retryDeadlineSeconds", defaultRetryOptions.deadlineInMs),
   };
-  const maxRetries = pick("maxRetries");
-  if (maxRetries !== undefined) {
-    if (/^\d+$/.test(maxRetries)) retry.maxRetries = Number(maxRetries);
-    else problems.push(`intune:maxRetries must be a whole number, not '${maxRetries}'`);
-  }
+  retry.maxRetries = count("maxRetries", retry.maxRetries);
   const requestTimeoutInMs = seconds("requestTimeoutSeconds", 60_000);
   const consistencyWindowInMs = seconds("consistencyWindowSeconds", 30_000);
   const onboardingWaitInMs = seconds("onboardingWaitSeconds", 0, "zero");
+  const pacing: PacingLimits = {
+    windowMs: seconds("rateWindowSeconds", intuneAppLimits.windowMs),
+    writes: count("writesPerWindow", intuneAppLimits.writes),
+    requests: count("requestsPerWindow", intuneAppLimits.requests),
+  };
 
   if (problems.length > 0) throw new SettingsError(`Invalid provider settings: ${problems.join("; ")}.`);
   return {
@@ -173,6 +185,7 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     retry,
     consistencyWindowInMs,
     onboardingWaitInMs,
+    pacing: pacing.writes > 0 && pacing.requests > 0 ? pacing : undefined,
   };
 }
 

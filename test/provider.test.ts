@@ -126,6 +126,29 @@ describe("provider methods against the emulator", function () {
     }
   });
 
+  it("refuses a second partner of a name this process just created, although Intune does not list it yet", async () => {
+    emu().timing.readLagMs = 2_000;
+    try {
+      await configure({ "intune:consistencyWindowSeconds": "5" });
+      await provider.create(await checked({ displayName: "Lagged Twin" }));
+      await assert.rejects(
+        provider.create(await checked({ displayName: "lagged twin" })),
+        /already exists in tenant/,
+      );
+      assert.equal(emu().tenant(tenantId).all().length, 1);
+    } finally {
+      emu().timing.readLagMs = 0;
+    }
+  });
+
+  it("shares one list request among concurrent creates in a tenant", async () => {
+    await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(async (n) => provider.create(await checked({ displayName: `Batch ${n}` }))),
+    );
+    assert.ok(calls().filter((c) => c === `GET ${P}`).length <= 2, calls().join("\n"));
+    assert.equal(calls().filter((c) => c === `POST ${P}`).length, 6);
+  });
+
   it("lets only one of two concurrent creates of the same name through", async () => {
     const inputs = await checked({ displayName: "Twin" });
     const results = await Promise.allSettled([provider.create(inputs), provider.create(inputs)]);

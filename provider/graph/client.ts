@@ -24,8 +24,11 @@ export interface GraphClientOptions {
   requestTimeoutInMs?: number;
   /** Receives one line per retry wait, for the person running `pulumi up`. */
   onRetry?: (message: string) => void;
-  /** Waits until the request may be sent (client-side pacing); called before every attempt. */
-  beforeSend?: (request: { method: string }) => Promise<void>;
+  /**
+   * Waits until the request may be sent (client-side pacing); called before every attempt. Its waits are
+   * scheduling, not retrying: they do not count against the retry deadline.
+   */
+  beforeSend?: (request: { method: string }) => Promise<unknown>;
   /** Source of jitter; `Math.random` by default. */
   random?: () => number;
   userAgent?: string;
@@ -101,14 +104,16 @@ export class GraphClient {
     const { method } = request;
     const idempotent = request.idempotent ?? method !== "POST";
     const path = request.path;
-    const startedAtInMs = Date.now();
+    let startedAtInMs = Date.now();
     let retries = 0;
     let tokenRefreshed = false;
     let freshConnection = false;
     for (;;) {
       const clientRequestId = randomUUID();
       const token = await this.options.tokens.getToken({ abortSignal: request.abortSignal });
+      const pacingStartedAtInMs = Date.now();
       await this.options.beforeSend?.({ method });
+      startedAtInMs += Date.now() - pacingStartedAtInMs;
       const attempt = await this.attempt(url, request, token, clientRequestId, freshConnection);
       let outcome: AttemptOutcome;
       let error: GraphError;
