@@ -39,6 +39,8 @@ export interface EmulatorOptions extends Partial<StoreTiming>, Partial<GraphBeha
   defaultTenant?: boolean;
   /** Put an onboarded "TeamViewer" partner in the default tenant, as a real tenant has. Default false. */
   seedTeamViewer?: boolean;
+  /** Serve Graph over https too (clients that refuse plain http, such as the Graph JS SDK). Default false. */
+  graphHttps?: boolean;
 }
 
 /** A running Graph + Entra emulator. Everything is in memory; `close()` frees the ports. */
@@ -178,13 +180,15 @@ export class Emulator {
 
   async listen(): Promise<void> {
     const host = this.options.host ?? "127.0.0.1";
-    const graphServer = http.createServer((req, res) =>
+    const graphHandler: http.RequestListener = (req, res) =>
       collect(req, (body) =>
         (req.url ?? "").startsWith("/msi/token")
           ? this.entra.handleManagedIdentity(req, res, this.graphEndpoint)
           : this.graph.handle(req, res, body),
-      ),
-    );
+      );
+    const graphServer = this.options.graphHttps
+      ? https.createServer({ key: this.tlsKeyPem, cert: this.caCertPem }, graphHandler)
+      : http.createServer(graphHandler);
     const loginServer = https.createServer({ key: this.tlsKeyPem, cert: this.caCertPem }, (req, res) =>
       collect(req, (body) => this.entra.handle(req, res, body)),
     );
@@ -192,7 +196,7 @@ export class Emulator {
     const graphPort = await listenOn(graphServer, host, this.options.graphPort ?? 0);
     const loginPort = await listenOn(loginServer, host, this.options.loginPort ?? 0);
     this.servers.push(graphServer, loginServer);
-    this.graphEndpoint = `http://${name}:${graphPort}`;
+    this.graphEndpoint = `${this.options.graphHttps ? "https" : "http"}://${name}:${graphPort}`;
     this.authorityHost = `https://${name}:${loginPort}`;
   }
 

@@ -1,0 +1,63 @@
+/**
+ * A few-second smoke run of the benchmarks, so that they never rot: it asserts counts, never times.
+ */
+import { strict as assert } from "node:assert";
+import { startEmulator, type Emulator } from "../emulator";
+import { coldStart, countRequests } from "../bench/requests";
+import { runGraphSdk, runOurs, throttleBoundInMs } from "../bench/scale";
+import { freshTenant, useEmulator } from "./support/emulator";
+
+describe("benchmarks (smoke)", function () {
+  this.timeout(120_000);
+  const emu = useEmulator({ onboardingDelayMs: null, throttle: false });
+
+  it("makes the minimum Graph requests per operation and one token request per tenant", async () => {
+    const { operations, tokenRequestsPerTenant } = await countRequests(emu(), () => freshTenant(emu()));
+    assert.deepEqual(
+      operations.filter((o) => o.measured !== o.minimum),
+      [],
+    );
+    assert.equal(operations.length, 9);
+    assert.equal(tokenRequestsPerTenant, 1);
+  });
+
+  it("keeps the serialized provider under 8 KiB", async () => {
+    const cold = await coldStart(emu(), freshTenant(emu()));
+    assert.ok(cold.providerBytes < 8 * 1024, `${cold.providerBytes} bytes`);
+  });
+
+  it("computes the throttle bound as requests ÷ allowed rate", () => {
+    const limits = { windowMs: 20_000, appWrites: 100, appAll: 1000 };
+    assert.equal(throttleBoundInMs(200, 300, limits), 40_000);
+    assert.equal(throttleBoundInMs(10, 3000, limits), 60_000);
+  });
+
+  describe("throttled scale", () => {
+    let throttled: Emulator;
+    const limits = { windowMs: 500, appWrites: 10, appAll: 100, tenantWrites: 20, tenantAll: 200 };
+    beforeEach(async () => {
+      throttled = await startEmulator({ onboardingDelayMs: null, throttle: limits, graphHttps: true });
+      throttled.trustInProcess();
+    });
+    afterEach(() => throttled.close());
+
+    it("paces creates across tenants with no failure and under 5 % of requests answered 429", async () => {
+      const tenants = [freshTenant(throttled), freshTenant(throttled)];
+      const r = await runOurs(throttled, tenants, { partners: 30, tenants: 2 });
+      assert.equal(r.failures, 0);
+      assert.ok(r.throttled < 0.05 * r.requests, `${r.throttled} of ${r.requests} answered 429`);
+      assert.equal(r.tokenRequests, 2);
+      assert.equal(throttled.requests.filter((q) => q.method === "POST" && q.status === 201).length, 30);
+    });
+
+    it("runs the Graph JS SDK baseline against the same emulator", async () => {
+      const r = await runGraphSdk(throttled, [freshTenant(throttled)], { partners: 10, tenants: 1 });
+      assert.ok(r.requests >= 10, `${r.requests} requests`);
+      assert.equal(
+        r.failures +
+          throttled.requests.filter((q) => q.path.endsWith("/beginOnboarding") && q.status === 204).length,
+        10,
+      );
+    });
+  });
+});
