@@ -224,13 +224,11 @@ async function adopt(api: PartnersApi, partnerId: string, tenantId: string): Pro
 async function createOnce(api: PartnersApi, inputs: PartnerInputs, tenantId: string): Promise<Partner> {
   const fields: PartnerFields = { displayName: inputs.displayName };
   if (inputs.onboardingUrl !== undefined) fields.onboardingUrl = inputs.onboardingUrl;
-  const directory = directoryOf(tenantId, api.apiVersion);
+  const directory = directoryOf(tenantId);
   const startedAtInMs = Date.now();
   return withLock(`${tenantId}|${inputs.displayName.trim().toLowerCase()}`, async () => {
-    const before = await directory.listSince(api, startedAtInMs);
-    const same = [...before, ...directory.recent(settings().consistencyWindowInMs)].filter((p) =>
-      sameName(p.displayName, inputs.displayName),
-    );
+    const before = await directory.partners(api, startedAtInMs);
+    const same = before.filter((p) => sameName(p.displayName, inputs.displayName));
     if (same.length > 0) {
       throw new Error(
         `A remote assistance partner named '${inputs.displayName}' already exists in tenant ${tenantId} ` +
@@ -265,17 +263,42 @@ async function createOnce(api: PartnersApi, inputs: PartnerInputs, tenantId: str
   });
 }
 
+/** How long before an operation began a shared list may have begun and still serve its duplicate check. */
+const LIST_REUSE_IN_MS = 1_000;
+
 /**
  * What this process knows of a tenant's partners for the duplicate-name check: one list request shared by
- * all the creates that can use it, and the partners it created itself, which Intune may not list yet.
+ * the creates that can use it, corrected by what this process itself created and deleted lately, which
+ * Intune may not list (or may still list) for a while. Changes made elsewhere race with any check anyway;
+ * the partners of this process never do.
  */
 class TenantDirectory {
   private latest?: { startedAtInMs: number; partners: Promise<Partner[]> };
   private next?: Promise<Partner[]>;
   private readonly createdHere = new Map<string, { partner: Partner; atMs: number }>();
+  private readonly deletedHere = new Map<string, number>();
 
-  /** The tenant's partners from a list that began at or after `sinceInMs`; concurrent callers share one. */
-  listSince(api: PartnersApi, sinceInMs: number): Promise<Partner[]> {
+  /** The tenant's partners as a create that began at `sinceInMs` must see them. */
+  async partners(api: PartnersApi, sinceInMs: number): Promise<Partner[]> {
+    const listed = await this.listSince(api, sinceInMs - LIST_REUSE_IN_MS);
+    const horizon = Date.now() - settings().consistencyWindowInMs;
+    const recent = [...this.createdHere.values()].filter((c) => c.atMs >= horizon).map((c) => c.partner);
+    const gone = (id: string) => (this.deletedHere.get(id) ?? -Infinity) >= horizon;
+    const seen = new Set(listed.map((p) => p.id));
+    return [...listed.filter((p) => !gone(p.id)), ...recent.filter((p) => !seen.has(p.id) && !gone(p.id))];
+  }
+
+  created(partner: Partner): void {
+    this.createdHere.set(partner.id, { partner, atMs: Date.now() });
+  }
+
+  deleted(id: string): void {
+    this.createdHere.delete(id);
+    this.deletedHere.set(id, Date.now());
+  }
+
+  /** A list that began at or after `sinceInMs`; concurrent callers share one request. */
+  private listSince(api: PartnersApi, sinceInMs: number): Promise<Partner[]> {
     if (this.latest && this.latest.startedAtInMs >= sinceInMs) return this.latest.partners;
     this.next ??= (this.latest?.partners ?? Promise.resolve())
       .catch(() => undefined)
@@ -286,26 +309,11 @@ class TenantDirectory {
       });
     return this.next;
   }
-
-  created(partner: Partner): void {
-    this.createdHere.set(partner.id, { partner, atMs: Date.now() });
-  }
-
-  forget(id: string): void {
-    this.createdHere.delete(id);
-  }
-
-  /** Partners this process created within the last `windowInMs`. */
-  recent(windowInMs: number): Partner[] {
-    const horizon = Date.now() - windowInMs;
-    return [...this.createdHere.values()].filter((c) => c.atMs >= horizon).map((c) => c.partner);
-  }
 }
 
-function directoryOf(tenantId: string, apiVersion: ApiVersion): TenantDirectory {
-  const key = `${tenantId}|${apiVersion}`;
-  let directory = directories.get(key);
-  if (!directory) directories.set(key, (directory = new TenantDirectory()));
+function directoryOf(tenantId: string): TenantDirectory {
+  let directory = directories.get(tenantId);
+  if (!directory) directories.set(tenantId, (directory = new TenantDirectory()));
   return directory;
 }
 
@@ -516,11 +524,14 @@ async function update(
 
 async function deletePartner(id: string, props: Record<string, unknown>): Promise<void> {
   const olds = props as unknown as Partial<PartnerOutputs>;
-  const api = partnersFor(tenantOf(olds.tenantId), olds.apiVersion ?? "beta");
-  for (const call of planDelete(olds.deleteOnDestroy ?? !olds.adopted)) {
+  const tenantId = tenantOf(olds.tenantId);
+  const api = partnersFor(tenantId, olds.apiVersion ?? "beta");
+  const calls = planDelete(olds.deleteOnDestroy ?? !olds.adopted);
+  for (const call of calls) {
     if (!(await perform(api, id, { call }))) break; // already gone: what a destroy wants
   }
-  for (const directory of directories.values()) directory.forget(id);
+  // Gone, or about to be: Intune may list it for a while, which must not block a create of the same name.
+  if (calls.includes("delete")) directoryOf(tenantId).deleted(id);
 }
 
 /** The `pulumi.dynamic.ResourceProvider` the serialized provider delegates to. */

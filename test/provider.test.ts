@@ -141,6 +141,21 @@ describe("provider methods against the emulator", function () {
     }
   });
 
+  it("creates a partner of the name it just deleted although Intune still lists the deleted one", async () => {
+    await configure({ "intune:consistencyWindowSeconds": "5" });
+    const first = await provider.create(await checked({ displayName: "Replaced" }));
+    const stillListed = emu()
+      .tenant(tenantId)
+      .all()
+      .find((p) => p.id === first.id)!;
+    await provider.delete(first.id, first.outs);
+    emu()
+      .tenant(tenantId)
+      .seed({ ...stillListed, displayName: "Replaced" }); // Intune's lag: the deleted partner still shows
+    const second = await provider.create(await checked({ displayName: "Replaced" }));
+    assert.notEqual(second.id, first.id);
+  });
+
   it("shares one list request among concurrent creates in a tenant", async () => {
     await Promise.all(
       [1, 2, 3, 4, 5, 6].map(async (n) => provider.create(await checked({ displayName: `Batch ${n}` }))),
