@@ -1,0 +1,131 @@
+/**
+ * The policy rules for RemoteAssistancePartner, each a small factory, matched by the resource's type token.
+ * `index.ts` wires them into the pack; the tests call them with hand-built arguments.
+ */
+import {
+  remediateResourceOfType,
+  validateResourceOfType,
+  type ResourceValidationPolicy,
+} from "@pulumi/policy";
+import { RemoteAssistancePartner } from "pulumi-intune-remote-assistance";
+
+/** Onboarding hosts allowed when the policy config names none: TeamViewer's. */
+export const DEFAULT_ALLOWED_HOSTS = ["login.teamviewer.com", "*.teamviewer.com"];
+
+/** True when `name` matches `pattern`, case-insensitively, `*` standing for any run of characters. */
+export function matches(name: string, pattern: string): boolean {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+  return new RegExp(`^${escaped}$`, "i").test(name);
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mandatory: a partner's onboarding URL points at an allowed partner host. */
+export function allowedOnboardingHosts(): ResourceValidationPolicy {
+  return {
+    name: "intune-onboarding-host-allowed",
+    description: "A remote assistance partner's onboardingUrl must point at an allowed partner host.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+      properties: {
+        allowedOnboardingHosts: { type: "array", items: { type: "string" }, default: DEFAULT_ALLOWED_HOSTS },
+      },
+    },
+    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, args, reportViolation) => {
+      const url = partner.onboardingUrl;
+      if (typeof url !== "string") return; // unmanaged, or unknown during preview
+      const allowed =
+        args.getConfig<{ allowedOnboardingHosts?: string[] }>().allowedOnboardingHosts ??
+        DEFAULT_ALLOWED_HOSTS;
+      const host = hostOf(url);
+      if (!host || !allowed.some((pattern) => matches(host, pattern))) {
+        reportViolation(
+          `onboardingUrl host '${host ?? url}' is not one of the allowed partner hosts: ${allowed.join(", ")}.`,
+        );
+      }
+    }),
+  };
+}
+
+/** Mandatory: onboarding happens over https only. */
+export function httpsOnboardingUrl(): ResourceValidationPolicy {
+  return {
+    name: "intune-onboarding-url-https",
+    description: "A remote assistance partner's onboardingUrl must use https.",
+    enforcementLevel: "mandatory",
+    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, _args, reportViolation) => {
+      const url = partner.onboardingUrl;
+      if (typeof url === "string" && !url.toLowerCase().startsWith("https://")) {
+        reportViolation(
+          `onboardingUrl '${url}' must use https: an administrator authorises the connector there.`,
+        );
+      }
+    }),
+  };
+}
+
+/** The config of {@link teardownByPolicy}. */
+export interface TeardownConfig {
+  /** Display names (with `*` wildcards) allowed to stay connected. Absent: every partner is allowed. */
+  allowedPartners?: string[];
+  /** Disconnect every partner, allowed or not. */
+  teardown?: boolean;
+}
+
+/** Whether a partner named `displayName` must be disconnected under `config`. */
+export function mustTearDown(displayName: string, config: TeardownConfig): boolean {
+  if (config.teardown) return true;
+  return config.allowedPartners !== undefined && !config.allowedPartners.some((p) => matches(displayName, p));
+}
+
+/**
+ * Remediation: sets `connected: false` on every partner the stack's policy config does not allow (not on the
+ * allowlist, or a teardown declared), so that the next `pulumi up` disconnects it.
+ */
+export function teardownByPolicy(): ResourceValidationPolicy {
+  return {
+    name: "intune-partner-teardown",
+    description: "Partners the policy config does not allow are disconnected on the next pulumi up.",
+    enforcementLevel: "remediate",
+    configSchema: {
+      properties: {
+        allowedPartners: { type: "array", items: { type: "string" } },
+        teardown: { type: "boolean", default: false },
+      },
+    },
+    remediateResource: remediateResourceOfType(RemoteAssistancePartner, (partner, args) => {
+      if (typeof partner.displayName !== "string" || partner.connected === false) return undefined;
+      if (!mustTearDown(partner.displayName, args.getConfig<TeardownConfig>())) return undefined;
+      return { ...args.props, connected: false };
+    }),
+  };
+}
+
+/** Advisory: an adopted connector in production is protected, or at least not deleted on destroy. */
+export function protectAdoptedProduction(): ResourceValidationPolicy {
+  return {
+    name: "intune-adopted-production-protected",
+    description: "An adopted production connector should be protected, or keep deleteOnDestroy: false.",
+    enforcementLevel: "advisory",
+    configSchema: { properties: { production: { type: "boolean", default: false } } },
+    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, args, reportViolation) => {
+      if (!args.getConfig<{ production?: boolean }>().production || partner.partnerId === undefined) return;
+      if (!args.opts.protect && partner.deleteOnDestroy === true) {
+        reportViolation(
+          `'${partner.displayName}' adopts the tenant's connector with deleteOnDestroy: true and no protect: a destroy would delete it. Set protect: true, or leave deleteOnDestroy false.`,
+        );
+      }
+    }),
+  };
+}
+
+/** Every rule of the pack. */
+export function intunePolicies(): ResourceValidationPolicy[] {
+  return [allowedOnboardingHosts(), httpsOnboardingUrl(), teardownByPolicy(), protectAdoptedProduction()];
+}
