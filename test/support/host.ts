@@ -335,6 +335,21 @@ export class Stack {
     }
   }
 
+  /**
+   * `pulumi preview`: Check and Diff only, no change made; the names of the resources that would change.
+   * With `--expect-no-changes`, a non-empty answer fails the command.
+   */
+  async preview(declared: Record<string, Props>): Promise<string[]> {
+    const changing: string[] = [];
+    for (const [name, news] of Object.entries(declared)) {
+      const old = this.state.get(name);
+      const { inputs } = await this.host.check(urnOf(name), old?.inputs ?? {}, news);
+      if (!old || (await this.host.diff(old.id, old.urn, old.outputs, inputs)).changes !== "none")
+        changing.push(name);
+    }
+    return [...changing, ...[...this.state.keys()].filter((name) => !(name in declared))];
+  }
+
   /** `pulumi refresh`: Read every resource; an empty id drops it from state. */
   async refresh(): Promise<void> {
     for (const [name, entry] of [...this.state]) {

@@ -1,0 +1,55 @@
+/**
+ * The drift workflow GitOps runs on a schedule: `pulumi preview --refresh --expect-no-changes` detects a
+ * portal-side change, `pulumi up --refresh` repairs it, through the real dynamic-provider host.
+ */
+import { strict as assert } from "node:assert";
+import { freshTenant, useEmulator } from "./support/emulator";
+import { ProviderHost, Stack, programInputs, type Props } from "./support/host";
+
+describe("drift workflow", function () {
+  this.timeout(60_000);
+  const emu = useEmulator({ onboardingDelayMs: null });
+  let host: ProviderHost;
+  before(async () => (host = await ProviderHost.start({ env: emu().env() })));
+  after(() => host.stop());
+
+  for (const [name, desiredConnected, portalChange] of [
+    ["a connector reconnected in the portal", false, "onboarded"],
+    ["a connector disconnected in the portal", true, "notOnboarded"],
+  ] as const) {
+    it(`detects ${name} with preview --refresh --expect-no-changes and repairs it with up --refresh`, async () => {
+      const tenantId = freshTenant(emu());
+      const stack = new Stack(host);
+      const program: Record<string, Props> = {
+        tv: (await programInputs("tv", { displayName: "Drifting", tenantId, connected: desiredConnected }))
+          .inputs,
+      };
+      await stack.up(program);
+      const { id } = stack.state.get("tv")!;
+
+      // No drift: the scheduled check passes.
+      await stack.refresh();
+      assert.deepEqual(await stack.preview(program), []);
+
+      emu().tenant(tenantId).setStatus(id, portalChange);
+      assert.deepEqual(await stack.preview(program), [], "without --refresh the stale state hides the drift");
+      await stack.refresh();
+      assert.deepEqual(
+        await stack.preview(program),
+        ["tv"],
+        "--refresh shows it: --expect-no-changes fails the job",
+      );
+
+      emu().clearLog();
+      await stack.refresh();
+      await stack.up(program);
+      const repair = desiredConnected ? "beginOnboarding" : "disconnect";
+      assert.deepEqual(emu().calls({ tenantId }), [
+        `GET /remoteAssistancePartners/${id}`,
+        `POST /remoteAssistancePartners/${id}/${repair}`,
+      ]);
+      await stack.refresh();
+      assert.deepEqual(await stack.preview(program), [], "repaired: the next scheduled check passes");
+    });
+  }
+});
