@@ -1,48 +1,17 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
 import { REPO_ROOT } from "./support/host";
-
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-
-/** Runs a Pulumi program under mocks and returns what it registered and exported. */
-async function runProgram(
-  path: string,
-  config: Record<string, string>,
-): Promise<{ registered: Registered[]; exports: Record<string, unknown> }> {
-  const registered: Registered[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return {
-          id: "partner-1",
-          state: { ...args.inputs, partnerId: "partner-1", onboardingStatus: "onboarding" },
-        };
-      },
-      call: () => ({}),
-    },
-    "intune-remote-assistance",
-    "dev",
-  );
-  pulumi.runtime.setAllConfig(config);
-  delete require.cache[require.resolve(path)];
-  const program = require(path) as Record<string, pulumi.Output<unknown>>;
-  const exports: Record<string, unknown> = {};
-  for (const [key, output] of Object.entries(program))
-    exports[key] = await new Promise((ok) => output.apply(ok));
-  return { registered, exports };
-}
+import { runProgram } from "./support/program";
 
 describe("examples", () => {
   it("basic registers one connected partner with the real serialized provider and exports its state", async () => {
-    const { registered, exports } = await runProgram(join(REPO_ROOT, "examples/basic/index.ts"), {});
+    const { registered, exports } = await runProgram(
+      join(REPO_ROOT, "examples/basic/index.ts"),
+      "intune-remote-assistance",
+      {},
+    );
     assert.equal(registered.length, 1);
     const [r] = registered;
     assert.equal(r.type, REMOTE_ASSISTANCE_PARTNER_TYPE);
@@ -57,16 +26,24 @@ describe("examples", () => {
   });
 
   it("basic declares connected: false from stack config", async () => {
-    const { registered } = await runProgram(join(REPO_ROOT, "examples/basic/index.ts"), {
-      "intune-remote-assistance:connected": "false",
-    });
+    const { registered } = await runProgram(
+      join(REPO_ROOT, "examples/basic/index.ts"),
+      "intune-remote-assistance",
+      {
+        "intune-remote-assistance:connected": "false",
+      },
+    );
     assert.equal(registered[0].inputs.connected, false);
   });
 
   it("adopt-teamviewer adopts the configured partner id", async () => {
-    const { registered } = await runProgram(join(REPO_ROOT, "examples/adopt-teamviewer/index.ts"), {
-      "intune-remote-assistance:partnerId": "tv-1",
-    });
+    const { registered } = await runProgram(
+      join(REPO_ROOT, "examples/adopt-teamviewer/index.ts"),
+      "intune-remote-assistance",
+      {
+        "intune-remote-assistance:partnerId": "tv-1",
+      },
+    );
     assert.equal(registered[0].inputs.partnerId, "tv-1");
     assert.equal(
       registered[0].inputs.deleteOnDestroy,
@@ -77,7 +54,7 @@ describe("examples", () => {
 
   it("adopt-teamviewer requires a partnerId", async () => {
     await assert.rejects(
-      runProgram(join(REPO_ROOT, "examples/adopt-teamviewer/index.ts"), {}),
+      runProgram(join(REPO_ROOT, "examples/adopt-teamviewer/index.ts"), "intune-remote-assistance", {}),
       /Missing required configuration variable 'intune-remote-assistance:partnerId'/,
     );
   });

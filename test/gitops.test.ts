@@ -1,0 +1,127 @@
+/**
+ * GitOps artefacts: the operator Stack manifest and the GitHub Actions workflow parse, carry the fields their
+ * job needs and use the commands the README documents; the multi-tenant and fan-out examples do what they say.
+ */
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, parseAllDocuments } from "yaml";
+import { fanOut, type Tenant } from "../examples/automation/fanout";
+import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
+import { REPO_ROOT } from "./support/host";
+import { runProgram } from "./support/program";
+
+const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+
+describe("Pulumi Kubernetes Operator Stack", () => {
+  const docs = parseAllDocuments(readFileSync(join(REPO_ROOT, "deploy/operator/stack.yaml"), "utf8")).map(
+    (d) => d.toJS(),
+  );
+  const account = docs.find((d) => d.kind === "ServiceAccount");
+  const stack = docs.find((d) => d.kind === "Stack");
+
+  it("is a pulumi.com/v1 Stack with a service account, and parses", () => {
+    assert.equal(stack.apiVersion, "pulumi.com/v1");
+    assert.ok(account);
+    assert.match(stack.spec.stack, /^[^/]+\/[^/]+\/[^/]+$/);
+    assert.ok(stack.spec.projectRepo && stack.spec.branch);
+  });
+
+  it("refreshes, resyncs without new commits, and destroys on finalize", () => {
+    assert.equal(stack.spec.refresh, true);
+    assert.ok(stack.spec.resyncFrequencySeconds >= 60, "the operator's minimum is 60 s");
+    assert.equal(stack.spec.continueResyncOnCommitMatch, true);
+    assert.equal(stack.spec.destroyOnFinalize, true);
+  });
+
+  it("runs under Azure workload identity", () => {
+    assert.equal(stack.spec.serviceAccountName, account.metadata.name);
+    assert.ok(account.metadata.annotations["azure.workload.identity/client-id"]);
+    assert.equal(
+      stack.spec.workspaceTemplate.spec.podTemplate.metadata.labels["azure.workload.identity/use"],
+      "true",
+    );
+    assert.equal(stack.spec.envRefs.INTUNE_AUTH.literal.value, "workloadIdentity");
+  });
+});
+
+describe("GitHub Actions workflow", () => {
+  const workflow = parse(
+    readFileSync(join(REPO_ROOT, "deploy/github-actions/intune-remote-assistance.yml"), "utf8"),
+  );
+  const steps: { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> }[] =
+    workflow.jobs.pulumi.steps;
+  const pulumiStep = (event: string) =>
+    steps.find((s) => s.uses?.startsWith("pulumi/actions") && s.if?.includes(`'${event}'`))!;
+  const asCommand = (s: (typeof steps)[number]) =>
+    `pulumi ${s.with!.command}${s.with!.refresh ? " --refresh" : ""}${s.with!["expect-no-changes"] ? " --expect-no-changes" : ""}`;
+
+  it("runs on pull requests, pushes to main and a schedule, with an OIDC token", () => {
+    assert.ok("pull_request" in workflow.on);
+    assert.deepEqual(workflow.on.push.branches, ["main"]);
+    assert.ok(workflow.on.schedule[0].cron);
+    assert.equal(workflow.permissions["id-token"], "write");
+    assert.ok(steps.some((s) => s.run === "npm ci"));
+    const token = steps.find((s) => s.uses?.startsWith("actions/github-script"))!;
+    assert.match(
+      String(token.with!.script),
+      /getIDToken\("api:\/\/AzureADTokenExchange"\)[\s\S]*AZURE_FEDERATED_TOKEN_FILE/,
+    );
+    assert.equal(workflow.env.INTUNE_AUTH, "workloadIdentity");
+  });
+
+  it("previews pull requests, runs up --refresh on main, checks drift on schedule: the README's commands", () => {
+    const expected: [string, string][] = [
+      ["pull_request", "pulumi preview --refresh"],
+      ["push", "pulumi up --refresh"],
+      ["schedule", "pulumi preview --refresh --expect-no-changes"],
+    ];
+    for (const [event, command] of expected) {
+      assert.equal(asCommand(pulumiStep(event)), command, event);
+      assert.ok(readme.includes(command), `the README documents ${command}`);
+    }
+    assert.equal(pulumiStep("push").with!.policyPacks, "./policy");
+    assert.ok(readme.includes("--policy-pack ./policy --policy-pack-config policy/config.json"));
+  });
+});
+
+describe("multi-tenant examples", () => {
+  it("one stack manages the connector of every configured tenant, adopting where a partnerId is given", async () => {
+    const { registered } = await runProgram(
+      join(REPO_ROOT, "examples/multi-tenant/index.ts"),
+      "intune-multi-tenant",
+      {
+        "intune-multi-tenant:tenants": JSON.stringify([
+          { tenantId: "contoso.onmicrosoft.com", partnerId: "tv-1" },
+          { tenantId: "fabrikam.onmicrosoft.com", connected: false },
+        ]),
+      },
+    );
+    assert.deepEqual(
+      registered.map((r) => [r.type, r.inputs.tenantId, r.inputs.partnerId, r.inputs.connected]),
+      [
+        [REMOTE_ASSISTANCE_PARTNER_TYPE, "contoso.onmicrosoft.com", "tv-1", true],
+        [REMOTE_ASSISTANCE_PARTNER_TYPE, "fabrikam.onmicrosoft.com", undefined, false],
+      ],
+    );
+  });
+
+  it("the Automation API fan-out runs one stack per tenant, never more than the bound at once, and reports failures", async () => {
+    const tenants: Tenant[] = Array.from({ length: 9 }, (_, i) => ({ tenantId: `t${i}.onmicrosoft.com` }));
+    let running = 0;
+    let peak = 0;
+    const results = await fanOut(tenants, 3, async (tenant) => {
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, 10));
+      running--;
+      if (tenant.tenantId === "t4.onmicrosoft.com") throw new Error("403 Forbidden");
+      return { summary: { result: "succeeded" } };
+    });
+    assert.equal(peak, 3);
+    assert.equal(results.length, 9);
+    assert.deepEqual(
+      results.filter((r) => !r.ok).map((r) => [r.tenantId, r.summary]),
+      [["t4.onmicrosoft.com", "403 Forbidden"]],
+    );
+  });
+});
