@@ -4,26 +4,15 @@
  * BENCHMARKS.md. Intune's limits are enforced with the window compressed (default 20 s → 2 s, the same
  * counts), so that a 1000-partner run takes a minute; ratios and counts do not depend on the compression.
  */
-import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultClientId, intuneLimits, startEmulator, type Emulator } from "../emulator";
+import { intuneLimits, startEmulator } from "../emulator";
 import { coldStart, countRequests } from "./requests";
 import { runGraphSdk, runOurs, type ScaleCase, type ScaleResult } from "./scale";
 
 const GRID = "100x1,500x1,1000x1,100x10,500x10,1000x10,100x50,500x50,1000x50";
-
-function newTenant(emulator: Emulator): string {
-  const tenantId = randomUUID();
-  emulator.registerApp({
-    clientId: defaultClientId,
-    tenants: [tenantId],
-    permissions: ["DeviceManagementServiceConfig.ReadWrite.All"],
-  });
-  return tenantId;
-}
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 const pct = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(1)} %`;
@@ -53,7 +42,7 @@ async function main(): Promise<void> {
   const functional = await startEmulator({ onboardingDelayMs: null, throttle: false });
   try {
     const { operations, tokenRequestsPerTenant } = await countRequests(functional, () =>
-      newTenant(functional),
+      functional.newTenant(),
     );
     print("\n## Graph requests per operation\n");
     print("Through the real dynamic-provider host, counted in the emulator's request log.\n");
@@ -62,7 +51,7 @@ async function main(): Promise<void> {
     for (const o of operations) print(`| ${o.operation} | ${o.minimum} (${o.why}) | ${o.measured} |`);
     print(`| token requests per tenant per provider process | 1 | ${tokenRequestsPerTenant} |`);
 
-    const cold = await coldStart(functional, newTenant(functional));
+    const cold = await coldStart(functional, functional.newTenant());
     print("\n## Serialized provider and cold start\n");
     print("| measure | value |");
     print("|---|---|");
@@ -95,7 +84,7 @@ async function main(): Promise<void> {
       });
       emulator.trustInProcess();
       try {
-        const tenants = Array.from({ length: c.tenants }, () => newTenant(emulator));
+        const tenants = Array.from({ length: c.tenants }, () => emulator.newTenant());
         results.push(await run(emulator, tenants, c));
       } finally {
         await emulator.close();

@@ -45,6 +45,28 @@ function busiestBound(emulator: Emulator, tenants: string[], since: number): num
   );
 }
 
+/** Runs `work` and measures what it sent to the emulator. */
+async function measure(
+  emulator: Emulator,
+  tenants: string[],
+  work: () => Promise<PromiseSettledResult<unknown>[]>,
+): Promise<Omit<ScaleResult, keyof ScaleCase | "who">> {
+  const since = emulator.requests.length;
+  const tokensBefore = emulator.tokenRequests.length;
+  const started = Date.now();
+  const results = await work();
+  const wallInMs = Date.now() - started;
+  const requests = emulator.requests.slice(since);
+  return {
+    wallInMs,
+    boundInMs: busiestBound(emulator, tenants, since),
+    requests: requests.length,
+    throttled: requests.filter((r) => r.status === 429).length,
+    failures: results.filter((r) => r.status === "rejected").length,
+    tokenRequests: emulator.tokenRequests.length - tokensBefore,
+  };
+}
+
 /** Peak resident set size of a process, from /proc (Linux). */
 export function peakMemoryInMiB(pid: number): number | undefined {
   try {
@@ -67,33 +89,17 @@ export async function runOurs(emulator: Emulator, tenants: string[], c: ScaleCas
       "intune:retryDeadlineSeconds": "3600",
     });
     const { __provider } = (await programInputs("scale", { displayName: "scale" })).inputs;
-    const since = emulator.requests.length;
-    const tokensBefore = emulator.tokenRequests.length;
-    const started = Date.now();
-    const results = await Promise.allSettled(
-      Array.from({ length: c.partners }, async (_, i) => {
-        const urn = urnOf(`scale-${i}`);
-        const { inputs } = await host.check(
-          urn,
-          {},
-          { __provider, displayName: `ours-${i}`, tenantId: tenants[i % tenants.length] },
-        );
-        await host.create(urn, inputs);
-      }),
+    const measured = await measure(emulator, tenants, () =>
+      Promise.allSettled(
+        Array.from({ length: c.partners }, async (_, i) => {
+          const urn = urnOf(`scale-${i}`);
+          const tenantId = tenants[i % tenants.length];
+          const { inputs } = await host.check(urn, {}, { __provider, displayName: `ours-${i}`, tenantId });
+          await host.create(urn, inputs);
+        }),
+      ),
     );
-    const wallInMs = Date.now() - started;
-    const requests = emulator.requests.slice(since);
-    return {
-      ...c,
-      who: "ours",
-      wallInMs,
-      boundInMs: busiestBound(emulator, tenants, since),
-      requests: requests.length,
-      throttled: requests.filter((r) => r.status === 429).length,
-      failures: results.filter((r) => r.status === "rejected").length,
-      tokenRequests: emulator.tokenRequests.length - tokensBefore,
-      peakMemoryInMiB: peakMemoryInMiB(host.pid),
-    };
+    return { ...c, who: "ours", ...measured, peakMemoryInMiB: peakMemoryInMiB(host.pid) };
   } finally {
     await host.stop();
   }
@@ -128,32 +134,20 @@ export async function runGraphSdk(emulator: Emulator, tenants: string[], c: Scal
     }),
   );
   const path = "/deviceManagement/remoteAssistancePartners";
-  const since = emulator.requests.length;
-  const tokensBefore = emulator.tokenRequests.length;
-  const started = Date.now();
-  const lists = new Map(tenants.map((t) => [t, clients.get(t)!.api(path).get()]));
-  const results = await Promise.allSettled(
-    Array.from({ length: c.partners }, async (_, i) => {
-      const tenantId = tenants[i % tenants.length];
-      const client = clients.get(tenantId)!;
-      await lists.get(tenantId);
-      const created = await client
-        .api(path)
-        .post({ "@odata.type": "#microsoft.graph.remoteAssistancePartner", displayName: `sdk-${i}` });
-      await client.api(`${path}/${created.id}`).get();
-      await client.api(`${path}/${created.id}/beginOnboarding`).post(undefined);
-    }),
-  );
-  const wallInMs = Date.now() - started;
-  const requests = emulator.requests.slice(since);
-  return {
-    ...c,
-    who: "Graph JS SDK",
-    wallInMs,
-    boundInMs: busiestBound(emulator, tenants, since),
-    requests: requests.length,
-    throttled: requests.filter((r) => r.status === 429).length,
-    failures: results.filter((r) => r.status === "rejected").length,
-    tokenRequests: emulator.tokenRequests.length - tokensBefore,
-  };
+  const measured = await measure(emulator, tenants, () => {
+    const lists = new Map(tenants.map((t) => [t, clients.get(t)!.api(path).get()]));
+    return Promise.allSettled(
+      Array.from({ length: c.partners }, async (_, i) => {
+        const tenantId = tenants[i % tenants.length];
+        const client = clients.get(tenantId)!;
+        await lists.get(tenantId);
+        const created = await client
+          .api(path)
+          .post({ "@odata.type": "#microsoft.graph.remoteAssistancePartner", displayName: `sdk-${i}` });
+        await client.api(`${path}/${created.id}`).get();
+        await client.api(`${path}/${created.id}/beginOnboarding`).post(undefined);
+      }),
+    );
+  });
+  return { ...c, who: "Graph JS SDK", ...measured };
 }

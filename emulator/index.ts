@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
@@ -147,6 +147,17 @@ export class Emulator {
     this.entra.apps.set(app.clientId, merged);
     for (const t of merged.tenants) this.tenant(t);
     return merged;
+  }
+
+  /** A new tenant, with an Intune licence, where the default app is consented: its id. */
+  newTenant(): string {
+    const tenantId = randomUUID();
+    this.registerApp({
+      clientId: defaultClientId,
+      tenants: [tenantId],
+      permissions: ["DeviceManagementServiceConfig.ReadWrite.All"],
+    });
+    return tenantId;
   }
 
   /** The environment a shell or child process needs to use the emulator with client-secret credentials. */

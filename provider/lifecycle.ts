@@ -38,7 +38,8 @@ export interface PartnerOutputs {
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const isUnknown = (v: unknown) => v === UNKNOWN;
 
-const INPUT_NAMES = [
+/** The inputs of a RemoteAssistancePartner, by name. */
+export const INPUT_NAMES = [
   "displayName",
   "onboardingUrl",
   "partnerId",

@@ -3,21 +3,10 @@
  * matrix and a chaos soak through the real dynamic-provider host, printed as Markdown tables.
  */
 import { parseArgs } from "node:util";
-import { randomUUID } from "node:crypto";
-import { defaultClientId, startEmulator, type Emulator } from "../emulator";
+import { startEmulator } from "../emulator";
 import { setReporter } from "../provider/progress";
 import { matrixTable, runFaultMatrix } from "./faultMatrix";
 import { runSoak } from "./soak";
-
-function newTenant(emulator: Emulator): string {
-  const tenantId = randomUUID();
-  emulator.registerApp({
-    clientId: defaultClientId,
-    tenants: [tenantId],
-    permissions: ["DeviceManagementServiceConfig.ReadWrite.All"],
-  });
-  return tenantId;
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -38,7 +27,7 @@ async function main(): Promise<number> {
     Object.assign(process.env, emulator.env());
     setReporter(() => undefined);
     const started = Date.now();
-    const rows = await runFaultMatrix(emulator, () => newTenant(emulator));
+    const rows = await runFaultMatrix(emulator, () => emulator.newTenant());
     const violations = rows.filter((r) => r.violation).length;
     failures += violations;
     console.log(
@@ -63,7 +52,7 @@ async function main(): Promise<number> {
     };
     const replay = `npm run reliability -- --only soak --seed ${options.seed} --steps ${options.steps} --resources ${options.resources} --tenants ${options.tenants} --parallel ${options.parallel}`;
     console.log(`\n## Chaos soak (seed ${options.seed}; replay: ${replay})\n`);
-    const report = await runSoak(emulator, () => newTenant(emulator), options);
+    const report = await runSoak(emulator, () => emulator.newTenant(), options);
     failures += report.violations.length;
     console.log(
       "| seed | steps | resources | tenants | parallel | fault rate | operations | failed operations | Graph requests | faults injected | invariant violations | seconds |",

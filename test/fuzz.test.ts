@@ -5,23 +5,14 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { provider } from "../provider/host";
-import { UNKNOWN } from "../provider/lifecycle";
+import { INPUT_NAMES, UNKNOWN } from "../provider/lifecycle";
 import { useEmulator } from "./support/emulator";
 import { useEnv } from "./support/env";
 
 const settings = { seed: 20261128, numRuns: Number(process.env.FUZZ_RUNS ?? 200) };
-const INPUTS = [
-  "displayName",
-  "onboardingUrl",
-  "partnerId",
-  "connected",
-  "deleteOnDestroy",
-  "tenantId",
-  "apiVersion",
-];
 
 const anyValue = fc.oneof(fc.jsonValue(), fc.constant(UNKNOWN), fc.constant(undefined));
-const anyProps = fc.dictionary(fc.oneof(fc.constantFrom(...INPUTS), fc.string()), anyValue);
+const anyProps = fc.dictionary(fc.oneof(fc.constantFrom(...INPUT_NAMES), fc.string()), anyValue);
 const notA = (accept: (v: unknown) => boolean) =>
   fc.jsonValue().filter((v) => v !== null && v !== UNKNOWN && !accept(v));
 const isHttpsUrl = (v: unknown) => {
@@ -106,7 +97,7 @@ describe("fuzzing check and diff", function () {
   it("check refuses every property that is not an input, naming it", async () => {
     const unknownKey = fc
       .string({ minLength: 1 })
-      .filter((k) => !INPUTS.includes(k) && k !== "__provider" && !(k in {}));
+      .filter((k) => !INPUT_NAMES.includes(k) && k !== "__provider" && !(k in {}));
     await fc.assert(
       fc.asyncProperty(valid, unknownKey, fc.jsonValue(), async (base, key, value) => {
         fc.pre(value !== null);
@@ -119,7 +110,7 @@ describe("fuzzing check and diff", function () {
 
   it("check accepts every valid input and preview's unknown in any property", async () => {
     await fc.assert(
-      fc.asyncProperty(valid, fc.subarray(INPUTS), async (base, unknowns) => {
+      fc.asyncProperty(valid, fc.subarray(INPUT_NAMES), async (base, unknowns) => {
         const news = { ...base, ...Object.fromEntries(unknowns.map((k) => [k, UNKNOWN])) };
         assert.deepEqual((await provider.check({}, news)).failures, []);
       }),
@@ -139,7 +130,7 @@ describe("fuzzing check and diff", function () {
 
   it("diff never answers 'no change' while an input is unknown", async () => {
     await fc.assert(
-      fc.asyncProperty(valid, fc.constantFrom(...INPUTS), async (base, key) => {
+      fc.asyncProperty(valid, fc.constantFrom(...INPUT_NAMES), async (base, key) => {
         const { inputs } = await provider.check({}, base);
         const olds = {
           ...inputs,

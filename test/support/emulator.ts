@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   defaultClientId,
   defaultClientSecret,
@@ -68,11 +67,5 @@ export function clientFor(
 
 /** A new tenant where the default app is consented, with its own empty partner store. */
 export function freshTenant(emulator: Emulator): string {
-  const tenantId = randomUUID();
-  emulator.registerApp({
-    clientId: defaultClientId,
-    tenants: [tenantId],
-    permissions: ["DeviceManagementServiceConfig.ReadWrite.All"],
-  });
-  return tenantId;
+  return emulator.newTenant();
 }
