@@ -26,9 +26,7 @@ import { resolveSettings, type ConfigLookup, type Settings } from "./settings";
 
 let lookup: ConfigLookup = () => undefined;
 let cachedSettings: Settings | undefined;
-const tokenSources = new Map<string, CachedTokenSource>();
 const clients = new Map<string, GraphClient>();
-const pacers = new Map<string, Pacer>();
 const directories = new Map<string, TenantDirectory>();
 const locks = new Map<string, Promise<unknown>>();
 
@@ -51,39 +49,23 @@ export function configure(req: pulumi.dynamic.ConfigureRequest): void {
     }
   };
   cachedSettings = undefined;
-  tokenSources.clear();
   clients.clear();
-  pacers.clear();
   directories.clear();
 }
 
-/** Counters of this process, for benchmarks and tests. */
-export function stats(): { tokenRequests: number; pacedRequests: number; longestPacingWaitInMs: number } {
-  const all = [...pacers.values()].map((p) => p.stats);
-  return {
-    tokenRequests: [...tokenSources.values()].reduce((n, t) => n + t.requests, 0),
-    pacedRequests: all.reduce((n, s) => n + s.waited, 0),
-    longestPacingWaitInMs: Math.max(0, ...all.map((s) => s.longestWaitInMs)),
-  };
-}
-
+/** The Graph client of a tenant: its token cache and its pacer are shared by every operation of the process. */
 function graphFor(tenantId: string): GraphClient {
   let client = clients.get(tenantId);
   if (!client) {
     const s = settings();
-    let tokens = tokenSources.get(tenantId);
-    if (!tokens) {
-      const credential = { ...s.credential, prompt: report };
-      tokens = new CachedTokenSource(
-        () => createCredential(credential, tenantId),
-        `${s.graphEndpoint}/.default`,
-        tenantId,
-        `intune:auth ${s.credential.kind}`,
-      );
-      tokenSources.set(tenantId, tokens);
-    }
+    const credential = { ...s.credential, prompt: report };
+    const tokens = new CachedTokenSource(
+      () => createCredential(credential, tenantId),
+      `${s.graphEndpoint}/.default`,
+      tenantId,
+      `intune:auth ${s.credential.kind}`,
+    );
     const pacer = s.pacing && new Pacer(s.pacing);
-    if (pacer) pacers.set(tenantId, pacer);
     let reportedAtInMs = 0;
     client = new GraphClient({
       graphEndpoint: s.graphEndpoint,
