@@ -36,7 +36,8 @@ export function throttleBoundInMs(
 }
 
 function busiestBound(emulator: Emulator, tenants: string[], since: number): number {
-  const limits = emulator.throttle!.limits;
+  const limits = emulator.throttle?.limits;
+  if (!limits) return 0;
   return Math.max(
     ...tenants.map((t) => {
       const mine = emulator.requests.slice(since).filter((r) => r.tenantId === t && r.status !== 429);
@@ -79,13 +80,14 @@ export function peakMemoryInMiB(pid: number): number | undefined {
 
 /** Creates the partners through one dynamic-provider host, all at once, as the engine would. */
 export async function runOurs(emulator: Emulator, tenants: string[], c: ScaleCase): Promise<ScaleResult> {
-  const limits = emulator.throttle!.limits;
+  const limits = emulator.throttle?.limits;
   const host = await ProviderHost.start({ env: emulator.env() });
   try {
+    // Pacing at the emulator's limits; off when the emulator does not throttle.
     await host.configure({
-      "intune:rateWindowSeconds": String(limits.windowMs / 1000),
-      "intune:writesPerWindow": String(limits.appWrites),
-      "intune:requestsPerWindow": String(limits.appAll),
+      "intune:rateWindowSeconds": String((limits?.windowMs ?? 20_000) / 1000),
+      "intune:writesPerWindow": String(limits?.appWrites ?? 0),
+      "intune:requestsPerWindow": String(limits?.appAll ?? 0),
       "intune:retryDeadlineSeconds": "3600",
     });
     const { __provider } = (await programInputs("scale", { displayName: "scale" })).inputs;

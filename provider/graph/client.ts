@@ -50,6 +50,12 @@ type Attempt =
   | { kind: "response"; response: Response; text: string }
   | { kind: "failure"; outcome: Exclude<AttemptOutcome, { kind: "status" | "unreadable" }>; error: unknown };
 
+/** Connections kept alive and shared by every client of the process: all tenants talk to one Graph host. */
+const agents = {
+  "http:": new http.Agent({ keepAlive: true }),
+  "https:": new https.Agent({ keepAlive: true }),
+};
+
 const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /**
@@ -61,10 +67,6 @@ export class GraphClient {
   private readonly retry: RetryOptions;
   private readonly timeoutInMs: number;
   private readonly random: () => number;
-  private readonly agents = {
-    "http:": new http.Agent({ keepAlive: true }),
-    "https:": new https.Agent({ keepAlive: true }),
-  };
 
   constructor(private readonly options: GraphClientOptions) {
     this.origin = new URL(options.graphEndpoint).origin;
@@ -238,7 +240,7 @@ export class GraphClient {
         agent: (parsed: URL) =>
           freshConnection
             ? new (parsed.protocol === "https:" ? https : http).Agent({ keepAlive: false })
-            : this.agents[parsed.protocol as "http:" | "https:"],
+            : agents[parsed.protocol as "http:" | "https:"],
       });
       const text = await response.text();
       return { kind: "response", response, text };

@@ -21,6 +21,12 @@ const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
 const statusproto = require("@pulumi/pulumi/proto/status_pb");
 
 export const REPO_ROOT = resolve(__dirname, "..", "..");
+
+// A host outlives a test process that dies, and then spins on its closed stderr: never leave one behind.
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
 export type Props = Record<string, unknown>;
 
 /** A stand-in for the engine's gRPC service: records what the host logs. */
@@ -89,6 +95,8 @@ export class ProviderHost {
       env: { ...env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const port = await new Promise<string>((ok, fail) => {
