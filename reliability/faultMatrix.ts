@@ -4,7 +4,7 @@
  * permanent one with a clear error (request-id or client-request-id) and nothing half-done.
  */
 import type { Emulator, Fault, FaultMatch } from "../emulator";
-import type { StoredPartner, TenantStore } from "../emulator/store";
+import type { OnboardingStatus, StoredPartner, TenantStore } from "../emulator/store";
 import { provider } from "../provider/host";
 import type { PartnerOutputs } from "../provider/lifecycle";
 
@@ -95,6 +95,32 @@ const outputs = (p: StoredPartner, tenantId: string, over: Partial<PartnerOutput
 const checked = async (news: Record<string, unknown>) => (await provider.check({}, news)).inputs;
 const status = (store: TenantStore, id: string) => store.all().find((p) => p.id === id)?.status ?? "missing";
 
+const expectStatus =
+  (wanted: OnboardingStatus | "missing") =>
+  (store: TenantStore, seeded: StoredPartner | undefined): string | undefined =>
+    status(store, seeded!.id) === wanted ? undefined : `status ${status(store, seeded!.id)}, not ${wanted}`;
+
+/** An update whose one Graph call is `action`: the fault hits the action, the goal is a status. */
+function actionOp(
+  action: "beginOnboarding" | "disconnect",
+  from: OnboardingStatus,
+  to: OnboardingStatus,
+  connected: boolean,
+): MatrixOp {
+  return {
+    name: action,
+    key: { method: "POST", path: `/${action}` },
+    prepare: (store) => store.seed({ displayName: NAME, status: from }),
+    run: async (tenantId, seeded) => {
+      const news = await checked({ displayName: NAME, tenantId, connected });
+      await provider.update(seeded!.id, outputs(seeded!, tenantId), news);
+      return {};
+    },
+    succeeded: expectStatus(to),
+    failed: expectStatus(from),
+  };
+}
+
 export const matrixOps: MatrixOp[] = [
   {
     name: "create",
@@ -162,40 +188,8 @@ export const matrixOps: MatrixOp[] = [
         ? undefined
         : "renamed although it failed",
   },
-  {
-    name: "beginOnboarding",
-    key: { method: "POST", path: "/beginOnboarding" },
-    prepare: (store) => store.seed({ displayName: NAME, status: "notOnboarded" }),
-    run: async (tenantId, seeded) => {
-      await provider.update(
-        seeded!.id,
-        outputs(seeded!, tenantId),
-        await checked({ displayName: NAME, tenantId }),
-      );
-      return {};
-    },
-    succeeded: (store, seeded) =>
-      status(store, seeded!.id) === "onboarding" ? undefined : `status ${status(store, seeded!.id)}`,
-    failed: (store, seeded) =>
-      status(store, seeded!.id) === "notOnboarded" ? undefined : `status ${status(store, seeded!.id)}`,
-  },
-  {
-    name: "disconnect",
-    key: { method: "POST", path: "/disconnect" },
-    prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
-    run: async (tenantId, seeded) => {
-      await provider.update(
-        seeded!.id,
-        outputs(seeded!, tenantId),
-        await checked({ displayName: NAME, tenantId, connected: false }),
-      );
-      return {};
-    },
-    succeeded: (store, seeded) =>
-      status(store, seeded!.id) === "notOnboarded" ? undefined : `status ${status(store, seeded!.id)}`,
-    failed: (store, seeded) =>
-      status(store, seeded!.id) === "onboarded" ? undefined : `status ${status(store, seeded!.id)}`,
-  },
+  actionOp("beginOnboarding", "notOnboarded", "onboarding", true),
+  actionOp("disconnect", "onboarded", "notOnboarded", false),
   {
     name: "delete",
     key: { method: "DELETE" },
@@ -204,11 +198,9 @@ export const matrixOps: MatrixOp[] = [
       await provider.delete(seeded!.id, { ...outputs(seeded!, tenantId) });
       return {};
     },
-    succeeded: (store, seeded) =>
-      status(store, seeded!.id) === "missing" ? undefined : "the partner is still there",
+    succeeded: expectStatus("missing"),
     // Disconnected but not deleted is the documented resumable state: the resource stays in state.
-    failed: (store, seeded) =>
-      status(store, seeded!.id) === "notOnboarded" ? undefined : `status ${status(store, seeded!.id)}`,
+    failed: expectStatus("notOnboarded"),
   },
 ];
 
