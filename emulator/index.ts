@@ -182,7 +182,9 @@ export class Emulator {
 
   /**
    * Makes this process trust the emulator's certificate (child processes use `NODE_EXTRA_CA_CERTS` from
-   * {@link env} instead). Needs Node ≥ 22.19.
+   * {@link env} instead). Needs Node ≥ 22.19. Emulators started in one process share one certificate, so
+   * trusting the first is enough; a certificate made by another process (`npm run emulator`) is best trusted
+   * through `NODE_EXTRA_CA_CERTS` in a new process.
    */
   trustInProcess(): void {
     const current = tls.getCACertificates("default");
