@@ -78,6 +78,21 @@ describe("resolveSettings", () => {
     assert.equal(s.retry.maxRetries, 3);
   });
 
+  it("paces at Intune's per-app limits by default, as configured, or not at all", () => {
+    assert.deepEqual(resolveSettings(none, {}).pacing, { windowMs: 20_000, writes: 100, requests: 1000 });
+    const custom = config({
+      "intune:writesPerWindow": "40",
+      "intune:requestsPerWindow": "400",
+      "intune:rateWindowSeconds": "10",
+    });
+    assert.deepEqual(resolveSettings(custom, {}).pacing, { windowMs: 10_000, writes: 40, requests: 400 });
+    assert.equal(resolveSettings(config({ "intune:writesPerWindow": "0" }), {}).pacing, undefined);
+    assert.throws(
+      () => resolveSettings(config({ "intune:writesPerWindow": "many" }), {}),
+      /intune:writesPerWindow must be a whole number/,
+    );
+  });
+
   const invalid: [string, Record<string, string>, Record<string, string>, RegExp][] = [
     [
       "an unknown cloud",
