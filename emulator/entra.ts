@@ -132,13 +132,6 @@ export class Entra {
     if (req.method === "GET" && rest === "v2.0/.well-known/openid-configuration") {
       return json(res, 200, this.openIdConfiguration(tenantId));
     }
-    if (req.method === "GET" && url.pathname === "/common/discovery/instance") {
-      return json(res, 200, {
-        tenant_discovery_endpoint: `${this.authorityHost()}/${url.searchParams.get("authorization_endpoint")?.split("/")[3] ?? "common"}/v2.0/.well-known/openid-configuration`,
-        "api-version": "1.1",
-        metadata: [],
-      });
-    }
     if (req.method === "GET" && rest === "discovery/v2.0/keys") return json(res, 200, { keys: [] });
     const form = Object.fromEntries(new URLSearchParams(body));
     if (req.method === "POST" && rest === "oauth2/v2.0/devicecode")

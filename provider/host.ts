@@ -192,7 +192,7 @@ function throwError(e: Error): never {
 }
 
 async function adopt(api: PartnersApi, partnerId: string, tenantId: string): Promise<Partner> {
-  const live = (await api.get(partnerId)) ?? (await poll(() => api.get(partnerId)));
+  const live = await poll(() => api.get(partnerId));
   if (live) return live;
   const names = (await api.list()).map((p) => `'${p.displayName}' (${p.id})`);
   throw new Error(
@@ -466,7 +466,7 @@ async function read(
   const apiVersion = olds.apiVersion ?? "beta";
   const api = partnersFor(tenantId, apiVersion);
   // One 404 is not "gone": Intune is eventually consistent. Gone means 404 throughout the window.
-  const live = (await api.get(id)) ?? (await poll(() => api.get(id)));
+  const live = await poll(() => api.get(id));
   if (!live) return { id: "" };
   const own: Own = {
     tenantId,
