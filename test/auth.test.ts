@@ -12,23 +12,9 @@ import {
 import { GraphClient } from "../provider/graph/client";
 import { PartnersApi } from "../provider/graph/partners";
 import { useEmulator } from "./support/emulator";
+import { withEnv } from "./support/env";
 
 const READ_WRITE = ["DeviceManagementServiceConfig.ReadWrite.All"];
-
-/** Sets environment variables for the duration of `fn`. */
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k];
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 describe("authentication with real @azure/identity credentials against the emulator's Entra", () => {
   const emu = useEmulator({ throttle: false });

@@ -5,14 +5,14 @@ import { strict as assert } from "node:assert";
 import { startEmulator, type Emulator } from "../emulator";
 import { coldStart, countRequests } from "../bench/requests";
 import { runGraphSdk, runOurs, throttleBoundInMs } from "../bench/scale";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
 
 describe("benchmarks (smoke)", function () {
   this.timeout(120_000);
   const emu = useEmulator({ onboardingDelayMs: null, throttle: false });
 
   it("makes the minimum Graph requests per operation and one token request per tenant", async () => {
-    const { operations, tokenRequestsPerTenant } = await countRequests(emu(), () => freshTenant(emu()));
+    const { operations, tokenRequestsPerTenant } = await countRequests(emu(), () => emu().newTenant());
     assert.deepEqual(
       operations.filter((o) => o.measured !== o.minimum),
       [],
@@ -22,7 +22,7 @@ describe("benchmarks (smoke)", function () {
   });
 
   it("keeps the serialized provider under 8 KiB", async () => {
-    const cold = await coldStart(emu(), freshTenant(emu()));
+    const cold = await coldStart(emu(), emu().newTenant());
     assert.ok(cold.providerBytes < 8 * 1024, `${cold.providerBytes} bytes`);
   });
 
@@ -42,7 +42,7 @@ describe("benchmarks (smoke)", function () {
     afterEach(() => throttled.close());
 
     it("paces creates across tenants with no failure and under 5 % of requests answered 429", async () => {
-      const tenants = [freshTenant(throttled), freshTenant(throttled)];
+      const tenants = [throttled.newTenant(), throttled.newTenant()];
       const r = await runOurs(throttled, tenants, { partners: 30, tenants: 2 });
       assert.equal(r.failures, 0);
       assert.ok(r.throttled < 0.05 * r.requests, `${r.throttled} of ${r.requests} answered 429`);
@@ -51,7 +51,7 @@ describe("benchmarks (smoke)", function () {
     });
 
     it("runs the Graph JS SDK baseline against the same emulator", async () => {
-      const r = await runGraphSdk(throttled, [freshTenant(throttled)], { partners: 10, tenants: 1 });
+      const r = await runGraphSdk(throttled, [throttled.newTenant()], { partners: 10, tenants: 1 });
       assert.ok(r.requests >= 10, `${r.requests} requests`);
       assert.equal(
         r.failures +

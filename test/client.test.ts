@@ -1,10 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Emulator } from "../emulator";
 import { GraphClient } from "../provider/graph/client";
 import { GraphError, isGraphError } from "../provider/graph/errors";
 import { PARTNERS_PATH, PartnersApi } from "../provider/graph/partners";
-import { clientFor, freshTenant, tokensFor, useEmulator } from "./support/emulator";
+import { clientFor, tokensFor, useEmulator } from "./support/emulator";
 
 const LIST = "GET /remoteAssistancePartners";
 const CREATE = "POST /remoteAssistancePartners";
@@ -25,7 +26,7 @@ describe("GraphClient against the emulator", () => {
   beforeEach(() => {
     emu().faults.clear();
     emu().clearLog();
-    tenantId = freshTenant(emu());
+    tenantId = emu().newTenant();
   });
   const setup = (options: Parameters<typeof clientFor>[1] = {}) => {
     const c = clientFor(emu(), { tokens: tokensFor(emu(), { tenantId }), ...options });
@@ -376,5 +377,3 @@ describe("GraphClient against the emulator", () => {
     });
   });
 });
-
-type Emulator = ReturnType<ReturnType<typeof useEmulator>>;

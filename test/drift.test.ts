@@ -3,7 +3,7 @@
  * portal-side change, `pulumi up --refresh` repairs it, through the real dynamic-provider host.
  */
 import { strict as assert } from "node:assert";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
 import { ProviderHost, Stack, programInputs, type Props } from "./support/host";
 
 describe("drift workflow", function () {
@@ -18,7 +18,7 @@ describe("drift workflow", function () {
     ["a connector disconnected in the portal", true, "notOnboarded"],
   ] as const) {
     it(`detects ${name} with preview --refresh --expect-no-changes and repairs it with up --refresh`, async () => {
-      const tenantId = freshTenant(emu());
+      const tenantId = emu().newTenant();
       const stack = new Stack(host);
       const program: Record<string, Props> = {
         tv: (await programInputs("tv", { displayName: "Drifting", tenantId, connected: desiredConnected }))

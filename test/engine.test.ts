@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE, type RemoteAssistancePartnerArgs } from "../provider";
 import { UNKNOWN } from "../provider/lifecycle";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
 import {
   FakeEngine,
   ProviderCallError,
@@ -36,7 +36,7 @@ describe("RemoteAssistancePartner through the dynamic-provider host", function (
     engine.stop();
   });
   beforeEach(() => {
-    tenantId = freshTenant(emu());
+    tenantId = emu().newTenant();
     emu().faults.clear();
     emu().clearLog();
     engine.logs.length = 0;
@@ -248,7 +248,7 @@ describe("RemoteAssistancePartner through the dynamic-provider host", function (
   it("replaces the partner when the tenant changes: creates in the new tenant, then deletes in the old", async () => {
     await stack.up({ tv: await inputs("Moving") });
     const oldId = entry("tv").id;
-    const newTenant = freshTenant(emu());
+    const newTenant = emu().newTenant();
     emu().clearLog();
     assert.equal(
       await stack.upOne(

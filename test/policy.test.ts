@@ -10,7 +10,7 @@ import {
   protectAdoptedProduction,
   teardownByPolicy,
 } from "../policy/rules";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
 import { ProviderHost, Stack, programInputs } from "./support/host";
 
 class NotApplicable extends Error {}
@@ -223,7 +223,7 @@ describe("teardown by policy, end to end through the dynamic-provider host", fun
   after(() => host.stop());
 
   it("makes the next pulumi up disconnect a partner the policy config does not allow: exactly one disconnect", async () => {
-    const tenantId = freshTenant(emu());
+    const tenantId = emu().newTenant();
     const stack = new Stack(host);
     const declared = (await programInputs("rogue", { displayName: "Rogue Connector", tenantId })).inputs;
     await stack.up({ rogue: declared });

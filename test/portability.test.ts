@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlin
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RemoteAssistancePartnerArgs } from "../provider";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
 import { ProviderHost, REPO_ROOT, Stack, programInputs, type StateEntry } from "./support/host";
 
 /** Another checkout: this package's files at another path, sharing the dependencies by symlink. */
@@ -30,7 +30,7 @@ describe("portability and upgrade", function () {
   const emu = useEmulator({ onboardingDelayMs: null });
 
   it("refreshes and destroys from another checkout at another path what this checkout created", async () => {
-    const tenantId = freshTenant(emu());
+    const tenantId = emu().newTenant();
     const hostA = await ProviderHost.start({ env: emu().env() });
     const stack = new Stack(hostA);
     try {

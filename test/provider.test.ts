@@ -5,7 +5,8 @@
 import { strict as assert } from "node:assert";
 import { provider } from "../provider/host";
 import { setReporter } from "../provider/progress";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
+import { useEnv } from "./support/env";
 
 const P = "/remoteAssistancePartners";
 
@@ -14,7 +15,6 @@ describe("provider methods against the emulator", function () {
   const emu = useEmulator({ onboardingDelayMs: null, throttle: false });
   const lines: string[] = [];
   let tenantId: string;
-  const saved: Record<string, string | undefined> = {};
 
   const configure = (config: Record<string, string> = {}) =>
     provider.configure({
@@ -24,23 +24,12 @@ describe("provider methods against the emulator", function () {
       },
     });
 
-  before(() => {
-    for (const [k, v] of Object.entries(emu().env())) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-    setReporter((line) => lines.push(line));
-  });
-  after(() => {
-    setReporter(undefined);
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useEnv(() => emu().env());
+  before(() => setReporter((line) => lines.push(line)));
+  after(() => setReporter(undefined));
   beforeEach(async () => {
     await configure();
-    tenantId = freshTenant(emu());
+    tenantId = emu().newTenant();
     emu().clearLog();
     emu().faults.clear();
     lines.length = 0;
@@ -216,7 +205,7 @@ describe("provider methods against the emulator", function () {
 
   it("uses one token request per tenant for a burst of concurrent operations", async () => {
     await configure();
-    const other = freshTenant(emu());
+    const other = emu().newTenant();
     emu().clearLog();
     await Promise.all([
       ...[1, 2, 3, 4, 5].map((n) =>

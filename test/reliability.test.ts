@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { matrixFaults, matrixOps, matrixTable, runFaultMatrix } from "../reliability/faultMatrix";
 import { runSoak } from "../reliability/soak";
 import { setReporter } from "../provider/progress";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
 import { useEnv } from "./support/env";
 
 describe("fault matrix: every operation × every fault", function () {
@@ -17,12 +17,12 @@ describe("fault matrix: every operation × every fault", function () {
   it("completes every operation after a transient fault, and fails clearly with nothing half-done after a permanent one", async () => {
     const [create, , , , , disconnect] = matrixOps;
     assert.deepEqual([create.name, disconnect.name], ["create", "disconnect"]);
-    const rows = await runFaultMatrix(emu(), () => freshTenant(emu()), [create, disconnect]);
+    const rows = await runFaultMatrix(emu(), () => emu().newTenant(), [create, disconnect]);
     const sample = matrixFaults.filter((_, i) => i % 3 === 1);
     rows.push(
       ...(await runFaultMatrix(
         emu(),
-        () => freshTenant(emu()),
+        () => emu().newTenant(),
         matrixOps.filter((o) => o !== create && o !== disconnect),
         sample,
       )),
@@ -41,7 +41,7 @@ describe("chaos soak through the dynamic-provider host", function () {
   const emu = useEmulator({ onboardingDelayMs: null, throttle: false });
 
   it("keeps every invariant over a seeded sequence of up, refresh and destroy at a 20 % fault rate (replays exactly)", async () => {
-    const report = await runSoak(emu(), () => freshTenant(emu()), {
+    const report = await runSoak(emu(), () => emu().newTenant(), {
       seed: 11,
       steps: 12,
       resources: 6,
@@ -55,7 +55,7 @@ describe("chaos soak through the dynamic-provider host", function () {
   });
 
   it("keeps every invariant with operations in parallel, as pulumi up --parallel runs them", async () => {
-    const report = await runSoak(emu(), () => freshTenant(emu()), {
+    const report = await runSoak(emu(), () => emu().newTenant(), {
       seed: 12,
       steps: 8,
       resources: 8,

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
-import { freshTenant, useEmulator } from "./support/emulator";
+import { useEmulator } from "./support/emulator";
 import { FakeEngine, ProviderCallError, ProviderHost, Stack, programInputs } from "./support/host";
 
 describe("secret audit with canary credentials", function () {
@@ -15,7 +15,7 @@ describe("secret audit with canary credentials", function () {
   const canaryClient = `canary-app-${randomUUID()}`;
 
   it("finds no secret or token in state, outputs, errors, logs, stderr or Graph requests", async () => {
-    const tenantId = freshTenant(emu());
+    const tenantId = emu().newTenant();
     emu().registerApp({
       clientId: canaryClient,
       tenants: [tenantId],

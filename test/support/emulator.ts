@@ -64,8 +64,3 @@ export function clientFor(
   });
   return { client, retries, tokens };
 }
-
-/** A new tenant where the default app is consented, with its own empty partner store. */
-export function freshTenant(emulator: Emulator): string {
-  return emulator.newTenant();
-}
