@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --cases 100x1,500x10 --window-ms 2000]`: requests per operation, the serialized provider
  * and cold start, throttled scale against the Microsoft Graph JS SDK. Prints the tables and writes
- * BENCHMARKS.md. Intune's limits are enforced with the window compressed (default 20 s → 2 s, the same
- * counts), so that a 1000-partner run takes a minute; ratios and counts do not depend on the compression.
+ * BENCHMARKS.md. Intune's limits are enforced at their documented 20 s window (about 15 minutes in all);
+ * `--window-ms` compresses it for a quick look, which shrinks the bound but not the machine's latency, so the
+ * 1.3× target is judged at 20 s only.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -10,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { intuneLimits, startEmulator } from "../emulator";
 import { coldStart, countRequests } from "./requests";
-import { runGraphSdk, runOurs, type ScaleCase, type ScaleResult } from "./scale";
+import { meetsTarget, runGraphSdk, runOurs, type ScaleCase, type ScaleResult } from "./scale";
 
 const GRID = "100x1,500x1,1000x1,100x10,500x10,1000x10,100x50,500x50,1000x50";
 
@@ -19,7 +20,10 @@ const pct = (part: number, whole: number) => `${((100 * part) / Math.max(1, whol
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { cases: { type: "string", default: GRID }, "window-ms": { type: "string", default: "2000" } },
+    options: {
+      cases: { type: "string", default: GRID },
+      "window-ms": { type: "string", default: String(intuneLimits.windowMs) },
+    },
   });
   const windowMs = Number(values["window-ms"]);
   const cases: ScaleCase[] = values.cases.split(",").map((c) => {
@@ -66,27 +70,23 @@ async function main(): Promise<void> {
 
   print("\n## Throttled scale\n");
   print(
-    `N partners created at once across M tenants (unbounded \`--parallel\`), one app, against Intune's limits of ${intuneLimits.appWrites} writes and ${intuneLimits.appAll} requests per app per tenant per window, the window compressed from ${intuneLimits.windowMs / 1000} s to ${windowMs / 1000} s. Bound: the busiest tenant's accepted writes ÷ allowed write rate (or requests ÷ request rate, whichever is larger). Ours: through the dynamic-provider host. Baseline: \`@microsoft/microsoft-graph-client\` 3 with its default middleware making the same requests (a list per tenant, then POST, GET, beginOnboarding per partner).\n`,
+    `N partners created at once across M tenants (unbounded \`--parallel\`), one app, against Intune's limits of ${intuneLimits.appWrites} writes and ${intuneLimits.appAll} requests per app per tenant per ${windowMs === intuneLimits.windowMs ? `${windowMs / 1000} s window (as documented)` : `window, the window compressed from ${intuneLimits.windowMs / 1000} s to ${windowMs / 1000} s`}. Bound: the busiest tenant's accepted writes ÷ allowed write rate (or requests ÷ request rate, whichever is larger). Ours: through the dynamic-provider host. Baseline: \`@microsoft/microsoft-graph-client\` 3 with its default middleware making the same requests (a list per tenant, then POST, GET, beginOnboarding per partner).\n`,
   );
   print(
-    "Unthrottled: the same run of ours against an emulator that does not throttle: the floor latency and CPU set on this machine. Where it exceeds the bound, no client reaches the bound.\n",
+    "Unthrottled: the same run of ours against an emulator that does not throttle: the floor latency and CPU set on this machine. Where it exceeds the bound, no client reaches the bound. Target met: wall ≤ 1.3 × bound, 429s under 5 % of requests, 0 failures.\n",
   );
   print(
-    "| N × M | who | wall | bound | wall ÷ bound | unthrottled | requests | 429s | failures | token requests | host peak memory |",
+    "| N × M | who | wall | bound | wall ÷ bound | unthrottled | requests | 429s | failures | target met | token requests | host peak memory |",
   );
-  print("|---|---|---|---|---|---|---|---|---|---|---|");
+  print("|---|---|---|---|---|---|---|---|---|---|---|---|");
   const ratios: string[] = [];
+  // Unmeasured, once: warms this process's side (the emulator standing in for Graph and Entra, the gRPC client
+  // standing in for the engine), neither of which is cold in a real run. Every measured run spawns a fresh
+  // host, so the provider's own cold start stays in every figure.
+  await unthrottledWallInMs({ partners: 100, tenants: 10 });
   for (const c of cases) {
     const results: ScaleResult[] = [];
-    const unthrottled = await startEmulator({ onboardingDelayMs: null, throttle: false, graphHttps: true });
-    let unthrottledInMs: number;
-    try {
-      unthrottled.trustInProcess();
-      const tenants = Array.from({ length: c.tenants }, () => unthrottled.newTenant());
-      unthrottledInMs = (await runOurs(unthrottled, tenants, c)).wallInMs;
-    } finally {
-      await unthrottled.close();
-    }
+    const unthrottledInMs = await unthrottledWallInMs(c);
     for (const run of [runOurs, runGraphSdk]) {
       // Graph over https for both: the Graph JS SDK sends its token to https hosts only.
       const emulator = await startEmulator({
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     }
     for (const r of results) {
       print(
-        `| ${r.partners} × ${r.tenants} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.who === "ours" ? `${seconds(unthrottledInMs)} s` : ""} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.tokenRequests} | ${r.peakMemoryInMiB === undefined ? "–" : `${r.peakMemoryInMiB} MiB`} |`,
+        `| ${r.partners} × ${r.tenants} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.who === "ours" ? `${seconds(unthrottledInMs)} s` : ""} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${meetsTarget(r) ? "yes" : "no"} | ${r.tokenRequests} | ${r.peakMemoryInMiB === undefined ? "–" : `${r.peakMemoryInMiB} MiB`} |`,
       );
     }
     const [ours, theirs] = results;
@@ -119,6 +119,18 @@ async function main(): Promise<void> {
 
   writeFileSync(join(__dirname, "..", "BENCHMARKS.md"), `${out.join("\n")}\n`);
   console.log("\nwrote BENCHMARKS.md");
+}
+
+/** Wall time of ours for a case against an emulator that does not throttle: the machine's floor. */
+async function unthrottledWallInMs(c: ScaleCase): Promise<number> {
+  const emulator = await startEmulator({ onboardingDelayMs: null, throttle: false, graphHttps: true });
+  try {
+    emulator.trustInProcess();
+    const tenants = Array.from({ length: c.tenants }, () => emulator.newTenant());
+    return (await runOurs(emulator, tenants, c)).wallInMs;
+  } finally {
+    await emulator.close();
+  }
 }
 
 main().then(

@@ -35,6 +35,13 @@ export function throttleBoundInMs(
   return Math.max((writes / limits.appWrites) * limits.windowMs, (all / limits.appAll) * limits.windowMs);
 }
 
+/** The target: within 1.3× of the throttle bound, 429s under 5 % of requests, no failures. */
+export function meetsTarget(
+  r: Pick<ScaleResult, "wallInMs" | "boundInMs" | "requests" | "throttled" | "failures">,
+): boolean {
+  return r.wallInMs <= 1.3 * r.boundInMs && r.throttled < 0.05 * r.requests && r.failures === 0;
+}
+
 function busiestBound(emulator: Emulator, tenants: string[], since: number): number {
   const limits = emulator.throttle?.limits;
   if (!limits) return 0;

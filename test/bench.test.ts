@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { startEmulator, type Emulator } from "../emulator";
 import { coldStart, countRequests } from "../bench/requests";
-import { runGraphSdk, runOurs, throttleBoundInMs } from "../bench/scale";
+import { meetsTarget, runGraphSdk, runOurs, throttleBoundInMs } from "../bench/scale";
 import { useEmulator } from "./support/emulator";
 
 describe("benchmarks (smoke)", function () {
@@ -30,6 +30,14 @@ describe("benchmarks (smoke)", function () {
     const limits = { windowMs: 20_000, appWrites: 100, appAll: 1000 };
     assert.equal(throttleBoundInMs(200, 300, limits), 40_000);
     assert.equal(throttleBoundInMs(10, 3000, limits), 60_000);
+  });
+
+  it("meets the target only within 1.3× of the bound, under 5 % 429s and with no failure", () => {
+    const ok = { wallInMs: 1300, boundInMs: 1000, requests: 100, throttled: 4, failures: 0 };
+    assert.equal(meetsTarget(ok), true);
+    assert.equal(meetsTarget({ ...ok, wallInMs: 1301 }), false);
+    assert.equal(meetsTarget({ ...ok, throttled: 5 }), false);
+    assert.equal(meetsTarget({ ...ok, failures: 1 }), false);
   });
 
   describe("throttled scale", () => {
