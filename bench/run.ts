@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { intuneLimits, startEmulator } from "../emulator";
+import { intuneLimits, startEmulator, type ThrottleLimits } from "../emulator";
 import { coldStart, countRequests } from "./requests";
 import { meetsTarget, runGraphSdk, runOurs, type ScaleCase, type ScaleResult } from "./scale";
 
@@ -83,25 +83,13 @@ async function main(): Promise<void> {
   // Unmeasured, once: warms this process's side (the emulator standing in for Graph and Entra, the gRPC client
   // standing in for the engine), neither of which is cold in a real run. Every measured run spawns a fresh
   // host, so the provider's own cold start stays in every figure.
-  await unthrottledWallInMs({ partners: 100, tenants: 10 });
+  await onFreshEmulator(runOurs, { partners: 100, tenants: 10 }, false);
   for (const c of cases) {
     const results: ScaleResult[] = [];
-    const unthrottledInMs = await unthrottledWallInMs(c);
-    for (const run of [runOurs, runGraphSdk]) {
-      // Graph over https for both: the Graph JS SDK sends its token to https hosts only.
-      const emulator = await startEmulator({
-        onboardingDelayMs: null,
-        throttle: { ...intuneLimits, windowMs },
-        graphHttps: true,
-      });
-      emulator.trustInProcess();
-      try {
-        const tenants = Array.from({ length: c.tenants }, () => emulator.newTenant());
-        results.push(await run(emulator, tenants, c));
-      } finally {
-        await emulator.close();
-      }
-    }
+    // The same run against an emulator that does not throttle: the machine's floor.
+    const unthrottledInMs = (await onFreshEmulator(runOurs, c, false)).wallInMs;
+    for (const run of [runOurs, runGraphSdk])
+      results.push(await onFreshEmulator(run, c, { ...intuneLimits, windowMs }));
     for (const r of results) {
       print(
         `| ${r.partners} × ${r.tenants} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.who === "ours" ? `${seconds(unthrottledInMs)} s` : ""} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${meetsTarget(r) ? "yes" : "no"} | ${r.tokenRequests} | ${r.peakMemoryInMiB === undefined ? "–" : `${r.peakMemoryInMiB} MiB`} |`,
@@ -121,13 +109,20 @@ async function main(): Promise<void> {
   console.log("\nwrote BENCHMARKS.md");
 }
 
-/** Wall time of ours for a case against an emulator that does not throttle: the machine's floor. */
-async function unthrottledWallInMs(c: ScaleCase): Promise<number> {
-  const emulator = await startEmulator({ onboardingDelayMs: null, throttle: false, graphHttps: true });
+/**
+ * Runs one case against a new emulator with its own tenants. Graph over https for every runner: the Graph JS SDK
+ * sends its token to https hosts only.
+ */
+async function onFreshEmulator(
+  run: typeof runOurs,
+  c: ScaleCase,
+  throttle: ThrottleLimits | false,
+): Promise<ScaleResult> {
+  const emulator = await startEmulator({ onboardingDelayMs: null, throttle, graphHttps: true });
   try {
     emulator.trustInProcess();
     const tenants = Array.from({ length: c.tenants }, () => emulator.newTenant());
-    return (await runOurs(emulator, tenants, c)).wallInMs;
+    return await run(emulator, tenants, c);
   } finally {
     await emulator.close();
   }

@@ -4,14 +4,12 @@
  */
 import { strict as assert } from "node:assert";
 import { useEmulator } from "./support/emulator";
-import { ProviderHost, Stack, programInputs, type Props } from "./support/host";
+import { Stack, programInputs, useHost, type Props } from "./support/host";
 
 describe("drift workflow", function () {
   this.timeout(60_000);
   const emu = useEmulator({ onboardingDelayMs: null });
-  let host: ProviderHost;
-  before(async () => (host = await ProviderHost.start({ env: emu().env() })));
-  after(() => host.stop());
+  const host = useHost(() => emu().env());
 
   for (const [name, desiredConnected, portalChange] of [
     ["a connector reconnected in the portal", false, "onboarded"],
@@ -19,7 +17,7 @@ describe("drift workflow", function () {
   ] as const) {
     it(`detects ${name} with preview --refresh --expect-no-changes and repairs it with up --refresh`, async () => {
       const tenantId = emu().newTenant();
-      const stack = new Stack(host);
+      const stack = new Stack(host());
       const program: Record<string, Props> = {
         tv: (await programInputs("tv", { displayName: "Drifting", tenantId, connected: desiredConnected }))
           .inputs,

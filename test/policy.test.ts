@@ -11,7 +11,7 @@ import {
   teardownByPolicy,
 } from "../policy/rules";
 import { useEmulator } from "./support/emulator";
-import { ProviderHost, Stack, programInputs } from "./support/host";
+import { Stack, programInputs, useHost } from "./support/host";
 
 class NotApplicable extends Error {}
 
@@ -218,13 +218,11 @@ describe("policy rules", () => {
 describe("teardown by policy, end to end through the dynamic-provider host", function () {
   this.timeout(60_000);
   const emu = useEmulator({ onboardingDelayMs: null });
-  let host: ProviderHost;
-  before(async () => (host = await ProviderHost.start({ env: emu().env() })));
-  after(() => host.stop());
+  const host = useHost(() => emu().env());
 
   it("makes the next pulumi up disconnect a partner the policy config does not allow: exactly one disconnect", async () => {
     const tenantId = emu().newTenant();
-    const stack = new Stack(host);
+    const stack = new Stack(host());
     const declared = (await programInputs("rogue", { displayName: "Rogue Connector", tenantId })).inputs;
     await stack.up({ rogue: declared });
     const { id } = stack.state.get("rogue")!;
