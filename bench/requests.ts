@@ -3,7 +3,7 @@
  * need; the serialized provider's size; the host's cold start.
  */
 import type { Emulator } from "../emulator";
-import { ProviderHost, Stack, programInputs, urnOf } from "../test/support/host";
+import { ProviderHost, Stack, programInputs, urnOf } from "../testing/engine";
 
 export interface OperationCount {
   operation: string;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { defaultClientId, defaultClientSecret, type Emulator } from "../emulator";
-import { ProviderHost, programInputs, urnOf } from "../test/support/host";
+import { ProviderHost, programInputs, urnOf } from "../testing/engine";
 
 export interface ScaleCase {
   partners: number;

@@ -5,7 +5,7 @@
  */
 import type { Emulator, Fault } from "../emulator";
 import { seededRandom } from "../emulator";
-import { programInputs, ProviderHost, Stack, type Props } from "../test/support/host";
+import { programInputs, ProviderHost, Stack, type Props } from "../testing/engine";
 
 export interface SoakOptions {
   seed: number;

@@ -4,7 +4,8 @@
  */
 import { strict as assert } from "node:assert";
 import { useEmulator } from "./support/emulator";
-import { Stack, programInputs, useHost, type Props } from "./support/host";
+import { Stack, programInputs, type Props } from "../testing/engine";
+import { useHost } from "./support/host";
 
 describe("drift workflow", function () {
   this.timeout(60_000);

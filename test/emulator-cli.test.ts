@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { ProviderHost, REPO_ROOT, Stack, programInputs } from "./support/host";
+import { ProviderHost, REPO_ROOT, Stack, programInputs } from "../testing/engine";
 
 describe("npm run emulator", function () {
   this.timeout(30_000);

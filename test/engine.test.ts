@@ -14,7 +14,7 @@ import {
   programInputs,
   urnOf,
   type Props,
-} from "./support/host";
+} from "../testing/engine";
 
 const P = "/remoteAssistancePartners";
 

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
-import { REPO_ROOT } from "./support/host";
+import { REPO_ROOT } from "../testing/engine";
 import { runProgram } from "./support/program";
 
 describe("examples", () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { fanOut, type Tenant } from "../examples/automation/fanout";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
-import { REPO_ROOT } from "./support/host";
+import { REPO_ROOT } from "../testing/engine";
 import { runProgram } from "./support/program";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");

@@ -11,7 +11,8 @@ import {
   teardownByPolicy,
 } from "../policy/rules";
 import { useEmulator } from "./support/emulator";
-import { Stack, programInputs, useHost } from "./support/host";
+import { Stack, programInputs } from "../testing/engine";
+import { useHost } from "./support/host";
 
 class NotApplicable extends Error {}
 

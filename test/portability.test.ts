@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RemoteAssistancePartnerArgs } from "../provider";
 import { useEmulator } from "./support/emulator";
-import { ProviderHost, REPO_ROOT, Stack, programInputs, type StateEntry } from "./support/host";
+import { ProviderHost, REPO_ROOT, Stack, programInputs, type StateEntry } from "../testing/engine";
 
 /** Another checkout: this package's files at another path, sharing the dependencies by symlink. */
 function otherCheckout(): string {

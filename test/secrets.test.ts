@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
 import { useEmulator } from "./support/emulator";
-import { FakeEngine, ProviderCallError, ProviderHost, Stack, programInputs } from "./support/host";
+import { FakeEngine, ProviderCallError, ProviderHost, Stack, programInputs } from "../testing/engine";
 
 describe("secret audit with canary credentials", function () {
   this.timeout(120_000);

@@ -1,0 +1,541 @@
+/**
+ * Plays the Pulumi engine's part: spawns `@pulumi/pulumi`'s dynamic-provider host, the process `pulumi up`
+ * runs for a dynamic resource, and drives it over gRPC with the engine's sequence of calls. A fake engine
+ * service receives the host's log lines, as the CLI would.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  REMOTE_ASSISTANCE_PARTNER_TYPE,
+  RemoteAssistancePartner,
+  type RemoteAssistancePartnerArgs,
+} from "../provider";
+
+const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
+const provproto = require("@pulumi/pulumi/proto/provider_pb");
+const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
+const statusproto = require("@pulumi/pulumi/proto/status_pb");
+
+export const REPO_ROOT = resolve(__dirname, "..");
+
+// A host outlives a test process that dies, and then spins on its closed stderr: never leave one behind.
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+export type Props = Record<string, unknown>;
+
+/** A stand-in for the engine's gRPC service: records what the host logs. */
+export class FakeEngine {
+  readonly logs: string[] = [];
+  private readonly server = new grpc.Server();
+  address = "";
+
+  async start(): Promise<void> {
+    this.server.addService(engrpc.EngineService, {
+      log: (call: { request: { getMessage(): string } }, callback: (e: null, r: Empty) => void) => {
+        this.logs.push(call.request.getMessage());
+        callback(null, new Empty());
+      },
+    });
+    const port = await new Promise<number>((ok, fail) =>
+      this.server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? fail(e) : ok(p),
+      ),
+    );
+    this.address = `127.0.0.1:${port}`;
+  }
+
+  stop(): void {
+    this.server.forceShutdown();
+  }
+}
+
+/** A stack config value set with `pulumi config set --secret`. */
+export interface Secret {
+  secret: string;
+}
+
+/** Marks a config value secret, as `pulumi config set --secret` does. */
+export const secret = (value: string): Secret => ({ secret: value });
+
+// How the engine marks a secret value on the wire (`specialSigKey`, `specialSecretSig` in @pulumi/pulumi).
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** A failed provider call as the engine sees it; `initFailed` when the host sent ErrorResourceInitFailed. */
+export class ProviderCallError extends Error {
+  constructor(
+    message: string,
+    readonly initFailed?: { id: string; properties: Props; reasons: string[] },
+  ) {
+    super(message);
+  }
+}
+
+export interface HostOptions {
+  /** Working directory of the host: the Pulumi program's directory. Default: the repository root. */
+  cwd?: string;
+  env?: Record<string, string>;
+  engine?: FakeEngine;
+}
+
+/** One dynamic-provider host process and a gRPC client to it. */
+export class ProviderHost {
+  stderr = "";
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly client: Record<
+      string,
+      (req: unknown, cb: (e: grpc.ServiceError | null, r: never) => void) => void
+    >,
+  ) {}
+
+  static async start(options: HostOptions = {}): Promise<ProviderHost> {
+    const entry = require.resolve("@pulumi/pulumi/cmd/dynamic-provider", {
+      paths: [options.cwd ?? REPO_ROOT],
+    });
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !/^(AZURE_|INTUNE_|IDENTITY_)/.test(k)) env[k] = v;
+    const child = spawn(process.execPath, [entry, options.engine?.address ?? "127.0.0.1:1"], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const port = await new Promise<string>((ok, fail) => {
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        const line = out.split("\n")[0];
+        if (out.includes("\n")) ok(line.trim());
+      });
+      child.once("exit", (code) => fail(new Error(`the host exited with ${code}: ${stderr}`)));
+    });
+    const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const host = new ProviderHost(child, client);
+    child.stderr!.on("data", (d: Buffer) => (host.stderr += d.toString()));
+    host.stderr = stderr;
+    return host;
+  }
+
+  /** The host process id (for memory readings). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once("exit", r));
+    this.child.kill();
+    await exited;
+  }
+
+  private call<T>(method: string, request: unknown): Promise<T> {
+    return new Promise((ok, fail) =>
+      this.client[method](request, (error, response) => {
+        if (!error) return ok(response as T);
+        fail(new ProviderCallError(error.details || error.message, initFailure(error)));
+      }),
+    );
+  }
+
+  /**
+   * Configure, as the engine sends it: the whole stack config, keys namespaced, values strings, secret values
+   * (made with {@link secret}) wrapped as secrets for the host to unwrap.
+   */
+  async configure(config: Record<string, string | Secret>): Promise<void> {
+    const args = Object.fromEntries(
+      Object.entries(config).map(([k, v]) => [
+        k,
+        typeof v === "string" ? v : { [SECRET_SIG_KEY]: SECRET_SIG, value: v.secret },
+      ]),
+    );
+    const req = new provproto.ConfigureRequest();
+    req.setArgs(Struct.fromJavaScript(args as never));
+    await this.call("configure", req);
+  }
+
+  async check(
+    urn: string,
+    olds: Props,
+    news: Props,
+  ): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
+    const req = new provproto.CheckRequest();
+    req.setUrn(urn);
+    req.setOlds(struct(olds));
+    req.setNews(struct(news));
+    const res = await this.call<{
+      getInputs(): Struct;
+      getFailuresList(): { getProperty(): string; getReason(): string }[];
+    }>("check", req);
+    return {
+      inputs: res.getInputs().toJavaScript() as Props,
+      failures: res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
+    };
+  }
+
+  async diff(
+    id: string,
+    urn: string,
+    olds: Props,
+    news: Props,
+  ): Promise<{ changes: "none" | "some" | "unknown"; replaces: string[]; deleteBeforeReplace: boolean }> {
+    const req = new provproto.DiffRequest();
+    req.setId(id);
+    req.setUrn(urn);
+    req.setOlds(struct(olds));
+    req.setNews(struct(news));
+    const res = await this.call<{
+      getChanges(): number;
+      getReplacesList(): string[];
+      getDeletebeforereplace(): boolean;
+    }>("diff", req);
+    const changes = { 0: "unknown", 1: "none", 2: "some" }[res.getChanges()] as "none" | "some" | "unknown";
+    return { changes, replaces: res.getReplacesList(), deleteBeforeReplace: res.getDeletebeforereplace() };
+  }
+
+  async create(urn: string, properties: Props): Promise<{ id: string; properties: Props }> {
+    const req = new provproto.CreateRequest();
+    req.setUrn(urn);
+    req.setProperties(struct(properties));
+    const res = await this.call<{ getId(): string; getProperties(): Struct }>("create", req);
+    return { id: res.getId(), properties: res.getProperties().toJavaScript() as Props };
+  }
+
+  async read(
+    id: string,
+    urn: string,
+    properties: Props,
+    inputs: Props,
+  ): Promise<{ id: string; properties: Props }> {
+    const req = new provproto.ReadRequest();
+    req.setId(id);
+    req.setUrn(urn);
+    req.setProperties(struct(properties));
+    req.setInputs(struct(inputs));
+    const res = await this.call<{ getId(): string; getProperties(): Struct | undefined }>("read", req);
+    return { id: res.getId(), properties: (res.getProperties()?.toJavaScript() ?? {}) as Props };
+  }
+
+  async update(id: string, urn: string, olds: Props, news: Props): Promise<Props> {
+    const req = new provproto.UpdateRequest();
+    req.setId(id);
+    req.setUrn(urn);
+    req.setOlds(struct(olds));
+    req.setNews(struct(news));
+    const res = await this.call<{ getProperties(): Struct }>("update", req);
+    return res.getProperties().toJavaScript() as Props;
+  }
+
+  async delete(id: string, urn: string, properties: Props): Promise<void> {
+    const req = new provproto.DeleteRequest();
+    req.setId(id);
+    req.setUrn(urn);
+    req.setProperties(struct(properties));
+    await this.call("delete", req);
+  }
+}
+
+function struct(props: Props): Struct {
+  return Struct.fromJavaScript(JSON.parse(JSON.stringify(props)));
+}
+
+function initFailure(error: grpc.ServiceError): ProviderCallError["initFailed"] {
+  const bin = error.metadata?.get("grpc-status-details-bin")?.[0];
+  if (!bin) return undefined;
+  const status = statusproto.Status.deserializeBinary(new Uint8Array(bin as Buffer));
+  const any = status.getDetailsList()[0];
+  const detail = provproto.ErrorResourceInitFailed.deserializeBinary(any.getValue_asU8());
+  return {
+    id: detail.getId(),
+    properties: detail.getProperties().toJavaScript(),
+    reasons: detail.getReasonsList(),
+  };
+}
+
+/** The URN the engine gives a RemoteAssistancePartner named `name`. */
+export function urnOf(name: string): string {
+  return `urn:pulumi:dev::intune::${REMOTE_ASSISTANCE_PARTNER_TYPE}::${name}`;
+}
+
+/**
+ * The inputs the real SDK registers for `new RemoteAssistancePartner(name, args)`, `__provider` included: the
+ * resource is constructed under `pulumi.runtime.setMocks`, which records what `pulumi up` would send.
+ */
+export async function programInputs(
+  name: string,
+  args: RemoteAssistancePartnerArgs,
+): Promise<{ type: string; inputs: Props }> {
+  const registered = new Map<string, { type: string; inputs: Props }>();
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (a) => {
+        registered.set(a.name, { type: a.type, inputs: a.inputs });
+        return { id: `${a.name}-id`, state: a.inputs };
+      },
+      call: () => ({}),
+    },
+    "intune",
+    "dev",
+  );
+  const resource = new RemoteAssistancePartner(name, args);
+  await new Promise((ok) => resource.urn.apply(ok));
+  const result = registered.get(name);
+  if (!result) throw new Error(`the SDK registered no resource ${name}`);
+  return result;
+}
+
+/** The resource options the engine acts on for a RemoteAssistancePartner. */
+export interface ResourceOptions {
+  /** Refuse Delete and replacement. */
+  protect?: boolean;
+  /** Drop the resource from state without calling Delete. */
+  retainOnDelete?: boolean;
+  /** Inputs whose old values replace the program's before Check and Diff. */
+  ignoreChanges?: string[];
+  /** Overrides the provider's choice of replacement order. */
+  deleteBeforeReplace?: boolean;
+}
+
+/** One resource in the simulated state file. */
+export interface StateEntry {
+  urn: string;
+  id: string;
+  inputs: Props;
+  outputs: Props;
+  /** The reasons of an ErrorResourceInitFailed: the next `up` updates the resource even without a diff. */
+  initErrors?: string[];
+  /** Deleted by a delete-before-replace whose create has not succeeded yet. */
+  pendingReplacement?: boolean;
+  options?: ResourceOptions;
+}
+
+export type UpOutcome = "create" | "update" | "replace" | "same";
+
+/**
+ * The engine's step sequences (pulumi/pulumi `step_generator.go`, `step.go`) for one stack of
+ * RemoteAssistancePartners on one host, with the state kept in memory:
+ * - `up`: `ignoreChanges` applied to the program's inputs, Check, Diff, then Create, Update, or a replacement:
+ *   create-before-delete by default (the old resource is deleted after the new one exists), delete-before-replace
+ *   when the provider or the `deleteBeforeReplace` option asks (a failed create leaves the old resource in state
+ *   pending replacement, and every later `up` emits only the create again). A replacement's Check is run again
+ *   without old inputs. A resource with init errors is updated even when Diff reports no change.
+ * - `refresh`: Read, then Diff of the state's inputs against the refreshed outputs; pending replacements are skipped.
+ * - `destroy`: Delete; `protect` refuses, `retainOnDelete` only forgets, a pending replacement is only forgotten.
+ */
+export class Stack {
+  readonly state = new Map<string, StateEntry>();
+  /** Old resources of create-before-delete replacements whose delete has not run yet. */
+  readonly pendingDeletes: StateEntry[] = [];
+
+  constructor(public host: ProviderHost) {}
+
+  /** `pulumi up` for the declared resources (name → program inputs with `__provider`); deletes the undeclared. */
+  async up(declared: Record<string, Props>, options: Record<string, ResourceOptions> = {}): Promise<void> {
+    for (const [name, news] of Object.entries(declared)) await this.upOne(name, news, options[name]);
+    for (const [name, entry] of [...this.state]) {
+      if (!(name in declared)) {
+        await this.deleteEntry(entry);
+        this.state.delete(name);
+      }
+    }
+    await this.deletePending();
+  }
+
+  /** The steps `pulumi up` takes for one declared resource; what it did. */
+  async upOne(name: string, programInputs: Props, options: ResourceOptions = {}): Promise<UpOutcome> {
+    const urn = urnOf(name);
+    let old = this.state.get(name);
+    if (old && old.urn !== urn) {
+      // Another type token is another resource: the engine creates the new one and deletes the old one.
+      this.pendingDeletes.push(old);
+      this.state.delete(name);
+      old = undefined;
+    }
+    const news = old
+      ? ignoringChanges(programInputs, old.inputs, options.ignoreChanges ?? [])
+      : programInputs;
+    const inputs = await this.checked(urn, old?.inputs ?? {}, news);
+    if (!old) {
+      await this.createEntry(name, urn, inputs, options);
+      await this.deletePending();
+      return "create";
+    }
+    const diff = await this.host.diff(old.id, urn, old.outputs, inputs);
+    if (old.pendingReplacement || (diff.changes !== "none" && diff.replaces.length > 0)) {
+      await this.replace(name, old, urn, programInputs, options, diff.deleteBeforeReplace);
+      return "replace";
+    }
+    if (diff.changes === "none" && !old.initErrors) {
+      this.state.set(name, { ...old, inputs, options });
+      return "same";
+    }
+    try {
+      const outputs = await this.host.update(old.id, urn, old.outputs, inputs);
+      this.state.set(name, { urn, id: old.id, inputs, outputs, options });
+    } catch (e) {
+      // ErrorResourceInitFailed from Update: the engine records what the provider says the resource now is.
+      if (e instanceof ProviderCallError && e.initFailed) {
+        const { properties, reasons } = e.initFailed;
+        this.state.set(name, { urn, id: old.id, inputs, outputs: properties, initErrors: reasons, options });
+      }
+      throw e;
+    }
+    return "update";
+  }
+
+  private async replace(
+    name: string,
+    old: StateEntry,
+    urn: string,
+    programInputs: Props,
+    options: ResourceOptions,
+    providerWantsDeleteFirst: boolean,
+  ): Promise<void> {
+    if (options.protect && old.options?.protect) {
+      throw new ProviderCallError(
+        `unable to replace resource "${urn}" as it is currently marked for protection`,
+      );
+    }
+    // A replacement's defaults are computed afresh: Check without the old inputs.
+    const inputs = await this.checked(urn, {}, programInputs);
+    if (options.deleteBeforeReplace ?? providerWantsDeleteFirst) {
+      if (!old.pendingReplacement) {
+        await this.deleteEntry(old, true);
+        this.state.set(name, { ...old, pendingReplacement: true });
+      }
+      await this.createEntry(name, urn, inputs, options);
+      return;
+    }
+    await this.createEntry(name, urn, inputs, options, old);
+    await this.deleteEntry(old, true);
+    this.pendingDeletes.splice(this.pendingDeletes.indexOf(old), 1);
+  }
+
+  private async checked(urn: string, olds: Props, news: Props): Promise<Props> {
+    const { inputs, failures } = await this.host.check(urn, olds, news);
+    if (failures.length > 0)
+      throw new ProviderCallError(
+        `check failed: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
+      );
+    return inputs;
+  }
+
+  /** Create; with `replacing`, the old resource is pending deletion from the moment the new one exists. */
+  private async createEntry(
+    name: string,
+    urn: string,
+    inputs: Props,
+    options: ResourceOptions,
+    replacing?: StateEntry,
+  ): Promise<void> {
+    try {
+      const { id, properties } = await this.host.create(urn, inputs);
+      if (replacing) this.pendingDeletes.push(replacing);
+      this.state.set(name, { urn, id, inputs, outputs: properties, options });
+    } catch (e) {
+      // ErrorResourceInitFailed: the engine keeps the resource in state, then reports the failure.
+      if (e instanceof ProviderCallError && e.initFailed) {
+        if (replacing) this.pendingDeletes.push(replacing);
+        const { id, properties, reasons } = e.initFailed;
+        this.state.set(name, { urn, id, inputs, outputs: properties, initErrors: reasons, options });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Delete as the engine does it: `protect` refuses (but for a replacement, where it was checked before),
+   * `retainOnDelete` and a pending replacement only forget.
+   */
+  private async deleteEntry(entry: StateEntry, replacing = false): Promise<void> {
+    if (entry.options?.protect && !replacing) {
+      throw new ProviderCallError(`resource "${entry.urn}" cannot be deleted because it is protected`);
+    }
+    if (entry.pendingReplacement || entry.options?.retainOnDelete) return;
+    await this.host.delete(entry.id, entry.urn, entry.outputs);
+  }
+
+  private async deletePending(): Promise<void> {
+    while (this.pendingDeletes.length > 0) {
+      await this.deleteEntry(this.pendingDeletes[0], true);
+      this.pendingDeletes.shift();
+    }
+  }
+
+  /**
+   * `pulumi preview`: Check and Diff only, no change made; the names of the resources that would change.
+   * With `--expect-no-changes`, a non-empty answer fails the command.
+   */
+  async preview(
+    declared: Record<string, Props>,
+    options: Record<string, ResourceOptions> = {},
+  ): Promise<string[]> {
+    const changing: string[] = [];
+    for (const [name, programInputs] of Object.entries(declared)) {
+      const old = this.state.get(name);
+      const news = old
+        ? ignoringChanges(programInputs, old.inputs, options[name]?.ignoreChanges ?? [])
+        : programInputs;
+      const inputs = await this.checked(urnOf(name), old?.inputs ?? {}, news);
+      if (
+        !old ||
+        old.pendingReplacement ||
+        old.initErrors ||
+        (await this.host.diff(old.id, old.urn, old.outputs, inputs)).changes !== "none"
+      )
+        changing.push(name);
+    }
+    return [...changing, ...[...this.state.keys()].filter((name) => !(name in declared))];
+  }
+
+  /**
+   * `pulumi refresh`: Read every resource (an empty id drops it from state), then Diff the state's inputs
+   * against what was read, as the engine does to show drift. Resolves the names whose refresh shows drift:
+   * what makes `pulumi preview --refresh --expect-no-changes` fail before the program is even compared.
+   */
+  async refresh(): Promise<string[]> {
+    const drifted: string[] = [];
+    for (const [name, entry] of [...this.state]) {
+      if (entry.pendingReplacement) continue;
+      const { id, properties } = await this.host.read(entry.id, entry.urn, entry.outputs, entry.inputs);
+      if (id === "") {
+        this.state.delete(name);
+        drifted.push(name);
+        continue;
+      }
+      this.state.set(name, { ...entry, id, outputs: properties });
+      if ((await this.host.diff(id, entry.urn, properties, entry.inputs)).changes !== "none")
+        drifted.push(name);
+    }
+    return drifted;
+  }
+
+  /** `pulumi destroy`: Delete every resource. */
+  async destroy(): Promise<void> {
+    await this.deletePending();
+    for (const [name, entry] of [...this.state]) {
+      await this.deleteEntry(entry);
+      this.state.delete(name);
+    }
+  }
+}
+
+/** The program's inputs with each `ignoreChanges` property set back to its old value (or removed, as it was). */
+function ignoringChanges(news: Props, oldInputs: Props, ignoreChanges: string[]): Props {
+  const result = { ...news };
+  for (const key of ignoreChanges) {
+    if (key in oldInputs) result[key] = oldInputs[key];
+    else delete result[key];
+  }
+  return result;
+}
