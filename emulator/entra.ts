@@ -70,6 +70,8 @@ export class Entra {
   private readonly deviceCodes = new Map<string, DeviceCode>();
   private readonly refreshTokens = new Map<string, { tenantId: string; clientId: string; upn: string }>();
   private readonly revokedBelow = new Map<string, number>();
+  /** Verified domains (lower case) and the tenant GUID each names. */
+  private readonly domains = new Map<string, string>();
   private seq = 0;
 
   constructor(
@@ -124,11 +126,27 @@ export class Entra {
     );
   }
 
+  /** Makes `domain` a verified domain of `tenantId`: Entra then answers for it as for the GUID. */
+  addDomain(tenantId: string, domain: string): void {
+    this.domains.set(domain.toLowerCase(), tenantId);
+  }
+
   handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     const url = new URL(req.url ?? "/", this.authorityHost());
     const parts = url.pathname.split("/").filter(Boolean);
-    const tenantId = parts[0] ?? "";
+    const segment = decodeURIComponent(parts[0] ?? "");
     const rest = parts.slice(1).join("/");
+    const isGuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(segment);
+    const tenantId = isGuid ? segment.toLowerCase() : this.domains.get(segment.toLowerCase());
+    if (!tenantId) {
+      return aadError(
+        res,
+        400,
+        "invalid_tenant",
+        90002,
+        `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
+    }
     if (req.method === "GET" && rest === "v2.0/.well-known/openid-configuration") {
       return json(res, 200, this.openIdConfiguration(tenantId));
     }

@@ -160,6 +160,11 @@ export class Emulator {
     return tenantId;
   }
 
+  /** Gives a tenant a verified domain, such as `contoso.onmicrosoft.com`, usable wherever its GUID is. */
+  addDomain(tenantId: string, domain: string): void {
+    this.entra.addDomain(tenantId, domain);
+  }
+
   /** The environment a shell or child process needs to use the emulator with client-secret credentials. */
   env(app: { tenantId?: string; clientId?: string; clientSecret?: string } = {}): Record<string, string> {
     return {

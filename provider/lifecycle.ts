@@ -55,8 +55,9 @@ export interface CheckFailure {
 }
 
 /**
- * Validates inputs and applies defaults (`connected: true`, `apiVersion: "beta"`, `deleteOnDestroy: true` when
- * creating, `false` when adopting). Unknown values pass. Never throws, never calls Graph.
+ * Validates inputs and applies the defaults that do not depend on the state (`connected: true`,
+ * `apiVersion: "beta"`; `deleteOnDestroy` follows the ownership recorded in state, see
+ * {@link deleteOnDestroyOf}). Unknown values pass. Never throws, never calls Graph.
  */
 export function checkInputs(news: Record<string, unknown>): {
   inputs: Record<string, unknown>;
@@ -121,10 +122,29 @@ export function checkInputs(news: Record<string, unknown>): {
 
   inputs.connected ??= true;
   inputs.apiVersion ??= "beta";
-  if (inputs.deleteOnDestroy === undefined && !isUnknown(inputs.partnerId)) {
-    inputs.deleteOnDestroy = inputs.partnerId === undefined;
-  }
   return { inputs, failures };
+}
+
+/**
+ * Whether destroy DELETEs the partner: as declared, else `true` for a partner the stack created and `false`
+ * for one it adopted. Ownership is what the state recorded at create, not whether `partnerId` is still set:
+ * removing `partnerId` after adopting keeps the partner adopted, so its default never flips to deleting it.
+ */
+export function deleteOnDestroyOf(declared: unknown, adopted: boolean): boolean {
+  return typeof declared === "boolean" ? declared : !adopted;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * How two tenant ids compare without asking Entra: equal ignoring letter case is the same tenant, two
+ * different GUIDs are different tenants, and a domain against anything else is `unknown` (only Entra knows
+ * which tenant a domain names).
+ */
+export function compareTenants(a: string, b: string): "same" | "different" | "unknown" {
+  const [x, y] = [a.trim().toLowerCase(), b.trim().toLowerCase()];
+  if (x === y) return "same";
+  return GUID.test(x) && GUID.test(y) ? "different" : "unknown";
 }
 
 function isHttpsUrl(value: string): boolean {
@@ -158,57 +178,115 @@ export interface DiffResult {
   /** `true` also whenever an input is still unknown (preview): never "no change" on a guess. */
   changes: boolean;
   replaces: string[];
-  deleteBeforeReplace: boolean;
   /** The properties that differ, for tests and messages. */
   diffs: string[];
+  /** One sentence per difference, the live or recorded value against the declared one: for the engine log. */
+  reasons: string[];
 }
 
 /**
  * Desired inputs against the state's outputs, which after a refresh are the live partner: a portal-side
- * reconnect or disconnect shows as a `connected` difference. `partnerId` or tenant changed → replace.
+ * reconnect or disconnect shows as a `connected` difference. The state is the source of the partner's identity:
+ * - `partnerId` pointing at another partner replaces (create-before-delete: the new partner is adopted first,
+ *   then the old one is released as destroy defines it); removing `partnerId`, or setting it to the partner's
+ *   own id, changes nothing.
+ * - The tenant is the one recorded in state. Only a declared `tenantId` naming another tenant replaces; no
+ *   declared `tenantId` keeps the recorded one, whatever this machine's default. `sameTenant` is Entra's answer
+ *   where the two spellings cannot be compared offline ({@link compareTenants} `unknown`); the same tenant
+ *   spelled anew is an update that records the new spelling.
+ * Never asks for delete-before-replace: a replacement never creates a partner where the old one is.
  */
 export function diffPartner(
   olds: Partial<PartnerOutputs>,
   news: Record<string, unknown>,
-  defaultTenantId: string | undefined,
   nowMs: number,
+  sameTenant?: boolean,
 ): DiffResult {
   const diffs: string[] = [];
   const replaces: string[] = [];
-  const changed = (key: string, differs: boolean) => {
-    if (isUnknown(news[key]) || differs) diffs.push(key);
+  const reasons: string[] = [];
+  const differs = (key: string, differ: boolean, reason: () => string, replace = false) => {
+    if (!isUnknown(news[key]) && !differ) return;
+    (replace ? replaces : diffs).push(key);
+    reasons.push(isUnknown(news[key]) ? `${key} is not known until the update runs` : reason());
   };
-  changed("displayName", news.displayName !== olds.displayName);
-  changed("onboardingUrl", news.onboardingUrl !== undefined && news.onboardingUrl !== olds.onboardingUrl);
-  const liveConnected = isConnected(
-    olds.onboardingStatus ?? "notOnboarded",
-    olds.onboardingRequestExpiryDateTime,
-    nowMs,
-  );
-  changed("connected", (news.connected ?? true) !== liveConnected);
-  changed(
-    "deleteOnDestroy",
-    news.deleteOnDestroy !== undefined && news.deleteOnDestroy !== olds.deleteOnDestroy,
-  );
-  changed("apiVersion", (news.apiVersion ?? "beta") !== (olds.apiVersion ?? "beta"));
+  const adopted = olds.adopted ?? false;
 
-  // Adopting another partner, or no longer adopting one, is another object.
-  const partnerIdChanged = olds.adopted
-    ? news.partnerId !== olds.partnerId
-    : news.partnerId !== undefined && news.partnerId !== olds.partnerId;
-  if (isUnknown(news.partnerId) || partnerIdChanged) replaces.push("partnerId");
-  const tenantId = news.tenantId ?? defaultTenantId;
-  if (isUnknown(tenantId) || (olds.tenantId !== undefined && tenantId !== olds.tenantId))
+  differs(
+    "displayName",
+    news.displayName !== olds.displayName,
+    () =>
+      `displayName: the partner is named ${quote(olds.displayName)}, the program declares ${quote(news.displayName)}`,
+  );
+  differs(
+    "onboardingUrl",
+    news.onboardingUrl !== undefined && news.onboardingUrl !== olds.onboardingUrl,
+    () =>
+      `onboardingUrl: the partner has ${quote(olds.onboardingUrl)}, the program declares ${quote(news.onboardingUrl)}`,
+  );
+  const status = olds.onboardingStatus ?? "notOnboarded";
+  const expiry = olds.onboardingRequestExpiryDateTime;
+  const liveConnected = isConnected(status, expiry, nowMs);
+  const declaredConnected = news.connected ?? true;
+  differs("connected", declaredConnected !== liveConnected, () =>
+    declaredConnected
+      ? `connected: the program declares true, but the partner is ${status}` +
+        (status === "onboarding" ? ` and its onboarding request expired at ${expiry}` : "") +
+        ": beginOnboarding"
+      : `connected: the program declares false, but the partner is ${status}: disconnect`,
+  );
+  const deleteOnDestroy = deleteOnDestroyOf(news.deleteOnDestroy, adopted);
+  differs(
+    "deleteOnDestroy",
+    olds.deleteOnDestroy !== undefined && deleteOnDestroy !== olds.deleteOnDestroy,
+    () => `deleteOnDestroy: ${olds.deleteOnDestroy} in state, ${deleteOnDestroy} declared (no Graph call)`,
+  );
+  differs(
+    "apiVersion",
+    (news.apiVersion ?? "beta") !== (olds.apiVersion ?? "beta"),
+    () => `apiVersion: ${olds.apiVersion ?? "beta"} in state, ${news.apiVersion} declared (no Graph call)`,
+  );
+
+  const release = `then releases partner ${olds.partnerId} as destroy would (disconnect${olds.deleteOnDestroy ? ", DELETE" : ""})`;
+  differs(
+    "partnerId",
+    news.partnerId !== undefined && !sameId(String(news.partnerId), olds.partnerId ?? ""),
+    () =>
+      `partnerId: ${olds.partnerId} in state, ${news.partnerId} declared: adopts ${news.partnerId} first, ${release}`,
+    true,
+  );
+  const declaredTenant = news.tenantId;
+  if (typeof declaredTenant === "string" && !isUnknown(declaredTenant) && typeof olds.tenantId === "string") {
+    const relation = compareTenants(olds.tenantId, declaredTenant);
+    const same = relation === "unknown" ? sameTenant : relation === "same";
+    if (same === undefined)
+      throw new Error(`cannot tell offline whether ${olds.tenantId} and ${declaredTenant} are one tenant`);
+    if (same && declaredTenant !== olds.tenantId) {
+      diffs.push("tenantId");
+      reasons.push(
+        `tenantId: ${olds.tenantId} in state names the same tenant as ${declaredTenant}: records the new spelling (no Graph call)`,
+      );
+    } else if (!same) {
+      replaces.push("tenantId");
+      reasons.push(
+        `tenantId: ${olds.tenantId} in state, ${declaredTenant} declared: ${news.partnerId === undefined ? "creates" : "adopts"} the partner in ${declaredTenant} first, ${release} in ${olds.tenantId}`,
+      );
+    }
+  } else if (isUnknown(declaredTenant)) {
     replaces.push("tenantId");
+    reasons.push("tenantId is not known until the update runs");
+  }
   diffs.push(...replaces);
-  return {
-    changes: diffs.length > 0,
-    replaces,
-    // A replacement that creates a partner of the same name in the same tenant must remove the old one first.
-    deleteBeforeReplace:
-      replaces.length > 0 && news.partnerId === undefined && !replaces.includes("tenantId"),
-    diffs,
-  };
+  return { changes: diffs.length > 0, replaces, diffs, reasons };
+}
+
+/** Partner ids: GUIDs compare ignoring letter case, anything else exactly. */
+function sameId(a: string, b: string): boolean {
+  return GUID.test(a) && GUID.test(b) ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+function quote(value: unknown): string {
+  return value === null || value === undefined ? "none" : `'${String(value)}'`;
 }
 
 /** One Graph call of a plan. */

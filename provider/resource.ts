@@ -28,14 +28,34 @@ export interface RemoteAssistancePartnerArgs {
 // state holds no code, credential or path of this machine, and another checkout or a later release of the
 // package refreshes and destroys what this one created. `require` must stay inside the methods.
 const remoteAssistancePartnerProvider: pulumi.dynamic.ResourceProvider = {
-  configure: (req) => require("pulumi-intune-remote-assistance/host").provider.configure(req),
-  check: (olds, news) => require("pulumi-intune-remote-assistance/host").provider.check(olds, news),
-  diff: (id, olds, news) => require("pulumi-intune-remote-assistance/host").provider.diff(id, olds, news),
-  create: (inputs) => require("pulumi-intune-remote-assistance/host").provider.create(inputs),
-  read: (id, props) => require("pulumi-intune-remote-assistance/host").provider.read(id, props),
-  update: (id, olds, news) => require("pulumi-intune-remote-assistance/host").provider.update(id, olds, news),
-  delete: (id, props) => require("pulumi-intune-remote-assistance/host").provider.delete(id, props),
+  configure: (req) => runtime().provider.configure(req),
+  check: (olds, news) => runtime().provider.check(olds, news),
+  diff: (id, olds, news) => runtime().provider.diff(id, olds, news),
+  create: (inputs) => runtime().provider.create(inputs),
+  read: (id, props) => runtime().provider.read(id, props),
+  update: (id, olds, news) => runtime().provider.update(id, olds, news),
+  delete: (id, props) => runtime().provider.delete(id, props),
 };
+
+/**
+ * The runtime, required by package name in the host process, whose working directory is the Pulumi program's.
+ * Not found, it says what to install and where: a destroy run from a checkout without `npm install` must not
+ * end in a bare "Cannot find module".
+ */
+function runtime(): typeof import("./host") {
+  try {
+    return require("pulumi-intune-remote-assistance/host");
+  } catch (e) {
+    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+    throw new Error(
+      "This stack's RemoteAssistancePartner resources are run by the npm package pulumi-intune-remote-assistance " +
+        `(the state stores only its name), which cannot be loaded from ${process.cwd()}: ` +
+        `${(e as Error).message.split("\n")[0]}. Install the Pulumi program's dependencies there (npm ci, or ` +
+        "npm install pulumi-intune-remote-assistance) and run the command again.",
+      { cause: e },
+    );
+  }
+}
 
 /**
  * An Intune remote assistance partner connection (`/deviceManagement/remoteAssistancePartners`), created or

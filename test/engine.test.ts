@@ -12,6 +12,7 @@ import {
   ProviderHost,
   Stack,
   programInputs,
+  secret,
   urnOf,
   type Props,
 } from "../testing/engine";
@@ -92,13 +93,182 @@ describe("RemoteAssistancePartner through the dynamic-provider host", function (
     assert.equal(store().find(id)?.status, "notOnboarded");
   });
 
-  it("a rename PATCHes only the changed field", async () => {
+  it("a rename checks the tenant's names with one list, then PATCHes only the changed field", async () => {
     await stack.up({ tv: await inputs("Before") });
     emu().clearLog();
     await stack.upOne("tv", await inputs("After"));
     const { id } = entry("tv");
-    assert.deepEqual(calls(), [`PATCH ${P}/${id}`]);
-    assert.deepEqual(JSON.parse(emu().requests[0].body), { displayName: "After" });
+    assert.deepEqual(calls(), [`GET ${P}`, `PATCH ${P}/${id}`]);
+    assert.deepEqual(JSON.parse(emu().requests[1].body), { displayName: "After" });
+  });
+
+  it("refuses a rename onto another partner's name with create's duplicate-name error, before any write", async () => {
+    const taken = store().seed({ displayName: "Taken", status: "onboarded" });
+    await stack.up({ tv: await inputs("Mine") });
+    const { id } = entry("tv");
+    emu().clearLog();
+    await assert.rejects(
+      stack.upOne("tv", await inputs("taken")),
+      new RegExp(
+        `A remote assistance partner named 'taken' already exists in tenant ${tenantId} \\(id ${taken.id}, onboarded\\)\\. ` +
+          `Partner ${id} is not renamed to it`,
+      ),
+    );
+    assert.deepEqual(calls(), [`GET ${P}`]);
+    assert.equal(store().find(id)?.displayName, "Mine");
+    assert.equal(entry("tv").outputs.displayName, "Mine", "state unchanged");
+    emu().clearLog();
+    await stack.upOne("tv", await inputs("MINE"));
+    assert.deepEqual(
+      calls(),
+      [`GET ${P}`, `PATCH ${P}/${id}`],
+      "a partner may change the case of its own name",
+    );
+  });
+
+  it("records the calls of a failed update that succeeded, and the next up makes only what is left", async () => {
+    await stack.up({ tv: await inputs("Half", { connected: false }) });
+    const { id } = entry("tv");
+    emu().faults.add({ kind: "status", status: 403 }, { path: "beginOnboarding" });
+    await assert.rejects(
+      stack.upOne("tv", await inputs("Halfway")),
+      (e: ProviderCallError) => e.initFailed?.id === id,
+    );
+    const { outputs, initErrors } = entry("tv");
+    assert.equal(outputs.displayName, "Halfway", "the PATCH that succeeded is in state");
+    assert.equal(outputs.onboardingStatus, "notOnboarded", "the beginOnboarding that failed is not");
+    assert.ok(String(outputs.__provider).length > 0, "the state keeps __provider");
+    assert.match(initErrors![0], /403/);
+    emu().clearLog();
+    assert.equal(await stack.upOne("tv", await inputs("Halfway")), "update");
+    assert.deepEqual(calls(), [`POST ${P}/${id}/beginOnboarding`]);
+    assert.equal(entry("tv").initErrors, undefined);
+  });
+
+  it("explains each update and replacement in the engine log: what differs, live against declared", async () => {
+    await stack.up({ tv: await inputs("Explained") });
+    const { id } = entry("tv");
+    await stack.preview({ tv: await inputs("Explained", { connected: false }) });
+    const other = store().seed({ displayName: "Other" });
+    await stack.preview({ tv: await inputs("Other", { partnerId: other.id }) });
+    assert.deepEqual(await engine.settled(2), [
+      `intune: 'Explained' (partner ${id}): update: connected: the program declares false, but the partner is onboarding: disconnect`,
+      `intune: 'Explained' (partner ${id}): replace: displayName: the partner is named 'Explained', the program declares 'Other'; ` +
+        `partnerId: ${id} in state, ${other.id} declared: adopts ${other.id} first, then releases partner ${id} as destroy would (disconnect, DELETE)`,
+    ]);
+    store().disconnect(id);
+    engine.logs.length = 0;
+    assert.deepEqual(await stack.refresh(), ["tv"], "the refresh shows drift");
+    assert.deepEqual(await engine.settled(1), [
+      `intune: 'Explained' (partner ${id}): update: connected: the program declares true, but the partner is notOnboarded: beginOnboarding`,
+    ]);
+  });
+
+  it("records a new spelling of the recorded tenant in place, with no Graph call", async () => {
+    await stack.up({ tv: await inputs("Spelled") });
+    emu().clearLog();
+    const upper = tenantId.toUpperCase();
+    assert.equal(await stack.upOne("tv", await inputs("Spelled", { tenantId: upper })), "update");
+    assert.deepEqual(calls(), []);
+    assert.equal(entry("tv").outputs.tenantId, upper);
+    assert.deepEqual(await stack.preview({ tv: await inputs("Spelled", { tenantId: upper }) }), []);
+  });
+
+  it("asks Entra whether a domain names the recorded tenant: the same tenant is updated in place, another replaces", async () => {
+    const domain = `t${tenantId.slice(0, 8)}.example`;
+    emu().addDomain(tenantId, domain);
+    await stack.up({ tv: await inputs("Domain") });
+    const { id } = entry("tv");
+    emu().clearLog();
+    assert.equal(
+      await stack.upOne("tv", await inputs("Domain", { tenantId: domain.toUpperCase() })),
+      "update",
+    );
+    assert.deepEqual(calls(), []);
+    assert.equal(entry("tv").outputs.tenantId, domain.toUpperCase());
+    await stack.refresh();
+    assert.deepEqual(calls(), [`GET ${P}/${id}`], "state spelled with the domain reaches the same tenant");
+
+    const elsewhere = emu().newTenant();
+    emu().addDomain(elsewhere, `e${elsewhere.slice(0, 8)}.example`);
+    const diff = await host.diff(
+      id,
+      urnOf("tv"),
+      entry("tv").outputs,
+      await inputs("Domain", { tenantId: `e${elsewhere.slice(0, 8)}.example` }),
+    );
+    assert.deepEqual(diff.replaces, ["tenantId"]);
+  });
+
+  it("changes nothing when Entra cannot say whether a domain names the recorded tenant", async () => {
+    await stack.up({ tv: await inputs("Unsure") });
+    emu().clearLog();
+    await assert.rejects(
+      stack.upOne("tv", await inputs("Unsure", { tenantId: "nobody-knows.example" })),
+      new RegExp(
+        `tenantId is nobody-knows\\.example in the program and ${tenantId} in state, and asking Entra whether they name one tenant failed \\(.*AADSTS90002.*\\)\\. Nothing was changed`,
+      ),
+    );
+    assert.deepEqual(calls(), []);
+  });
+
+  it("keeps the token cache when another release's provider configures the host again with the same settings", async () => {
+    const first = await inputs("Release A");
+    await stack.up({ a: first });
+    const another = { ...(await inputs("Release B")), __provider: `${first.__provider}\n// another release` };
+    await stack.up({ a: first, b: another });
+    assert.notEqual(entry("b").outputs.__provider, entry("a").outputs.__provider);
+    assert.equal(emu().tokenRequests.length, 1, "one token for the tenant across both configures");
+  });
+
+  it("lets ignoreChanges keep an adopted partner although the program points elsewhere", async () => {
+    const tv = store().seed({ displayName: "Kept", status: "onboarded" });
+    const other = store().seed({ displayName: "Elsewhere" });
+    await stack.up({ tv: await inputs("Kept", { partnerId: tv.id }) });
+    emu().clearLog();
+    const outcome = await stack.upOne("tv", await inputs("Kept", { partnerId: other.id }), {
+      ignoreChanges: ["partnerId"],
+    });
+    assert.equal(outcome, "same");
+    assert.deepEqual(calls(), []);
+  });
+
+  it("leaves a partner pending replacement when a delete-before-replace the user chose fails to create, and repeats only the create", async () => {
+    const tv = store().seed({ displayName: "Forced", status: "onboarded" });
+    await stack.up({ tv: await inputs("Forced", { partnerId: tv.id }) });
+    emu().clearLog();
+    const missing = await inputs("Forced", { partnerId: "no-such-partner" });
+    const options = { deleteBeforeReplace: true };
+    await assert.rejects(stack.upOne("tv", missing, options), /No remote assistance partner no-such-partner/);
+    assert.equal(calls()[0], `POST ${P}/${tv.id}/disconnect`, "the user's option deleted first");
+    assert.equal(entry("tv").pendingReplacement, true);
+    emu().clearLog();
+    await assert.rejects(stack.upOne("tv", missing, options));
+    assert.ok(!calls().some((c) => c.includes(tv.id)), "the next up repeats only the create");
+    emu().clearLog();
+    assert.deepEqual(await stack.refresh(), [], "refresh skips a resource pending replacement");
+    assert.deepEqual(calls(), []);
+  });
+
+  it("refuses to destroy a protected partner, and forgets a retained one, without a Graph call", async () => {
+    await stack.up(
+      { kept: await inputs("Protected"), dropped: await inputs("Retained") },
+      { kept: { protect: true }, dropped: { retainOnDelete: true } },
+    );
+    emu().clearLog();
+    await assert.rejects(stack.destroy(), /cannot be deleted because it is protected/);
+    assert.deepEqual(calls(), []);
+    stack.state.get("kept")!.options = {};
+    const dropped = entry("dropped").id;
+    await stack.destroy();
+    assert.ok(!calls().some((c) => c.includes(dropped)), calls().join(", "));
+    assert.equal(
+      store()
+        .all()
+        .filter((p) => p.displayName === "Retained").length,
+      1,
+      "the retained partner is still in the tenant",
+    );
   });
 
   it("a new onboardingUrl on a connected partner disconnects, patches and begins onboarding again", async () => {
@@ -366,7 +536,7 @@ describe("RemoteAssistancePartner through the dynamic-provider host", function (
     );
   });
 
-  it("reads credentials from stack config when the environment has none", async () => {
+  it("reads credentials from stack config, the secret wrapped as the engine sends it, when the environment has none", async () => {
     const env = emu().env();
     const bare = await ProviderHost.start({
       env: {
@@ -379,7 +549,7 @@ describe("RemoteAssistancePartner through the dynamic-provider host", function (
       await bare.configure({
         "intune:tenantId": tenantId,
         "intune:clientId": env.AZURE_CLIENT_ID,
-        "intune:clientSecret": env.AZURE_CLIENT_SECRET,
+        "intune:clientSecret": secret(env.AZURE_CLIENT_SECRET),
       });
       const other = new Stack(bare);
       await other.up({ tv: (await programInputs("Configured", { displayName: "Configured" })).inputs });

@@ -2,6 +2,8 @@ import { strict as assert } from "node:assert";
 import {
   checkInputs,
   INPUT_NAMES,
+  compareTenants,
+  deleteOnDestroyOf,
   diffPartner,
   isConnected,
   planConnection,
@@ -32,15 +34,16 @@ const state = (over: Partial<PartnerOutputs> = {}): PartnerOutputs => ({
 });
 
 describe("checkInputs", () => {
-  it("applies the defaults: connected, beta, and deleteOnDestroy true when creating", () => {
+  it("applies the defaults that do not depend on state: connected and beta", () => {
     assert.deepEqual(checkInputs({ displayName: "A" }), {
-      inputs: { displayName: "A", connected: true, apiVersion: "beta", deleteOnDestroy: true },
+      inputs: { displayName: "A", connected: true, apiVersion: "beta" },
       failures: [],
     });
   });
 
-  it("defaults deleteOnDestroy to false when adopting", () => {
-    assert.equal(checkInputs({ displayName: "A", partnerId: "p1" }).inputs.deleteOnDestroy, false);
+  it("leaves deleteOnDestroy to the ownership recorded in state, adopting or not", () => {
+    assert.equal("deleteOnDestroy" in checkInputs({ displayName: "A", partnerId: "p1" }).inputs, false);
+    assert.equal("deleteOnDestroy" in checkInputs({ displayName: "A" }).inputs, false);
   });
 
   it("keeps an explicit deleteOnDestroy", () => {
@@ -48,10 +51,6 @@ describe("checkInputs", () => {
       checkInputs({ displayName: "A", partnerId: "p1", deleteOnDestroy: true }).inputs.deleteOnDestroy,
       true,
     );
-  });
-
-  it("leaves deleteOnDestroy open while partnerId is unknown", () => {
-    assert.equal(checkInputs({ displayName: "A", partnerId: UNKNOWN }).inputs.deleteOnDestroy, undefined);
   });
 
   it("lets every unknown value through", () => {
@@ -118,12 +117,38 @@ describe("isConnected", () => {
     it(`is ${expected} for ${name}`, () => assert.equal(isConnected(...args), expected));
 });
 
+describe("deleteOnDestroyOf", () => {
+  it("follows the declared value, else deletes what the stack created and keeps what it adopted", () => {
+    assert.equal(deleteOnDestroyOf(undefined, false), true);
+    assert.equal(deleteOnDestroyOf(undefined, true), false);
+    assert.equal(deleteOnDestroyOf(true, true), true);
+    assert.equal(deleteOnDestroyOf(false, false), false);
+  });
+});
+
+describe("compareTenants", () => {
+  const G = "22222222-2222-4222-8222-222222222222";
+  const table: [string, string, string, ReturnType<typeof compareTenants>][] = [
+    [
+      "one GUID in two letter cases",
+      "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+      "AAAAAAAA-aaaa-4AAA-8aaa-AAAAAAAAAAAA",
+      "same",
+    ],
+    ["two GUIDs", T, G, "different"],
+    ["one domain in two letter cases", "Contoso.onmicrosoft.com", "contoso.OnMicrosoft.com", "same"],
+    ["a domain and a GUID", "contoso.onmicrosoft.com", T, "unknown"],
+    ["two domains", "contoso.onmicrosoft.com", "contoso.com", "unknown"],
+  ];
+  for (const [name, a, b, expected] of table)
+    it(`says ${expected} for ${name}`, () => assert.equal(compareTenants(a, b), expected));
+});
+
 describe("diffPartner", () => {
   const news = (over: Record<string, unknown> = {}) => ({
     displayName: "TeamViewer",
     connected: true,
     apiVersion: "beta",
-    deleteOnDestroy: true,
     ...over,
   });
   const table: [
@@ -133,7 +158,12 @@ describe("diffPartner", () => {
     { changes: boolean; replaces: string[]; diffs: string[] },
   ][] = [
     ["nothing changed", {}, {}, { changes: false, replaces: [], diffs: [] }],
-    ["nothing changed with the tenant from config", {}, {}, { changes: false, replaces: [], diffs: [] }],
+    [
+      "nothing changed with the tenant declared",
+      {},
+      { tenantId: T },
+      { changes: false, replaces: [], diffs: [] },
+    ],
     [
       "an unmanaged onboardingUrl",
       {},
@@ -188,29 +218,71 @@ describe("diffPartner", () => {
       { deleteOnDestroy: false },
       { changes: true, replaces: [], diffs: ["deleteOnDestroy"] },
     ],
+    [
+      "no deleteOnDestroy on a created partner: true, as recorded",
+      {},
+      {},
+      { changes: false, replaces: [], diffs: [] },
+    ],
+    [
+      "no deleteOnDestroy on an adopted partner: false, as recorded",
+      { adopted: true, deleteOnDestroy: false },
+      {},
+      { changes: false, replaces: [], diffs: [] },
+    ],
     ["apiVersion v1.0", {}, { apiVersion: "v1.0" }, { changes: true, replaces: [], diffs: ["apiVersion"] }],
     [
-      "another tenant",
+      "another tenant declared",
       {},
       { tenantId: "22222222-2222-4222-8222-222222222222" },
       { changes: true, replaces: ["tenantId"], diffs: ["tenantId"] },
     ],
     [
-      "adopting a partner instead of the created one",
+      "the recorded tenant in capitals: a new spelling, recorded in place",
+      { tenantId: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa" },
+      { tenantId: "AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA" },
+      { changes: true, replaces: [], diffs: ["tenantId"] },
+    ],
+    [
+      "no tenant declared: the recorded one, whatever the default",
+      { tenantId: "33333333-3333-4333-8333-333333333333" },
+      {},
+      { changes: false, replaces: [], diffs: [] },
+    ],
+    [
+      "adopting another partner instead of the created one",
       {},
       { partnerId: "p2" },
       { changes: true, replaces: ["partnerId"], diffs: ["partnerId"] },
     ],
     [
-      "an adopted partner no longer adopted",
-      { adopted: true },
+      "the created partner's own id declared",
       {},
-      { changes: true, replaces: ["partnerId"], diffs: ["partnerId"] },
+      { partnerId: "p1" },
+      { changes: false, replaces: [], diffs: [] },
+    ],
+    [
+      "an adopted partner whose partnerId was removed: still the same partner",
+      { adopted: true, deleteOnDestroy: false },
+      {},
+      { changes: false, replaces: [], diffs: [] },
     ],
     [
       "the same adopted partner",
       { adopted: true, deleteOnDestroy: false },
       { partnerId: "p1", deleteOnDestroy: false },
+      { changes: false, replaces: [], diffs: [] },
+    ],
+    [
+      "an adopted partner pointed at another",
+      { adopted: true, deleteOnDestroy: false },
+      { partnerId: "p2" },
+      { changes: true, replaces: ["partnerId"], diffs: ["partnerId"] },
+    ],
+    [
+      "a GUID partner id in capitals",
+      { partnerId: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa" },
+      { partnerId: "AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA" },
       { changes: false, replaces: [], diffs: [] },
     ],
     [
@@ -226,6 +298,12 @@ describe("diffPartner", () => {
       { changes: true, replaces: [], diffs: ["displayName"] },
     ],
     [
+      "an unknown partnerId",
+      {},
+      { partnerId: UNKNOWN },
+      { changes: true, replaces: ["partnerId"], diffs: ["partnerId"] },
+    ],
+    [
       "an unknown tenantId",
       {},
       { tenantId: UNKNOWN },
@@ -234,24 +312,37 @@ describe("diffPartner", () => {
   ];
   for (const [name, olds, n, expected] of table) {
     it(`sees ${name}`, () => {
-      const { changes, replaces, diffs } = diffPartner(state(olds), news(n), T, NOW);
+      const { changes, replaces, diffs, reasons } = diffPartner(state(olds), news(n), NOW);
       assert.deepEqual({ changes, replaces, diffs }, expected);
+      assert.equal(reasons.length, diffs.length, "one reason per difference");
     });
   }
 
-  it("replaces when the default tenant from config changed under a resource without tenantId", () => {
-    assert.deepEqual(diffPartner(state(), news(), "33333333-3333-4333-8333-333333333333", NOW).replaces, [
-      "tenantId",
+  it("takes Entra's word where a domain and a GUID cannot be compared offline", () => {
+    const olds = state({ tenantId: "contoso.onmicrosoft.com" });
+    assert.deepEqual(diffPartner(olds, news({ tenantId: T }), NOW, true).replaces, []);
+    assert.deepEqual(diffPartner(olds, news({ tenantId: T }), NOW, false).replaces, ["tenantId"]);
+    assert.throws(() => diffPartner(olds, news({ tenantId: T }), NOW), /cannot tell offline/);
+  });
+
+  it("gives each reason with the live or recorded value against the declared one", () => {
+    const { reasons } = diffPartner(
+      state({ onboardingStatus: "notOnboarded", adopted: true, deleteOnDestroy: false }),
+      news({ displayName: "New", partnerId: "p2" }),
+      NOW,
+    );
+    assert.deepEqual(reasons, [
+      "displayName: the partner is named 'TeamViewer', the program declares 'New'",
+      "connected: the program declares true, but the partner is notOnboarded: beginOnboarding",
+      "partnerId: p1 in state, p2 declared: adopts p2 first, then releases partner p1 as destroy would (disconnect)",
     ]);
   });
 
-  it("deletes before replacing when the replacement would create the same name in the same tenant", () => {
-    assert.equal(diffPartner(state({ adopted: true }), news(), T, NOW).deleteBeforeReplace, true);
-    assert.equal(
-      diffPartner(state(), news({ tenantId: "22222222-2222-4222-8222-222222222222" }), T, NOW)
-        .deleteBeforeReplace,
-      false,
-    );
+  it("says how a move to another tenant releases the old partner", () => {
+    const { reasons } = diffPartner(state(), news({ tenantId: "22222222-2222-4222-8222-222222222222" }), NOW);
+    assert.deepEqual(reasons, [
+      `tenantId: ${T} in state, 22222222-2222-4222-8222-222222222222 declared: creates the partner in 22222222-2222-4222-8222-222222222222 first, then releases partner p1 as destroy would (disconnect, DELETE) in ${T}`,
+    ]);
   });
 });
 

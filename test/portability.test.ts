@@ -7,12 +7,19 @@ import { strict as assert } from "node:assert";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RemoteAssistancePartnerArgs } from "../provider";
+import {
+  REMOTE_ASSISTANCE_PARTNER_TYPE,
+  RemoteAssistancePartner,
+  type RemoteAssistancePartnerArgs,
+} from "../provider";
 import { useEmulator } from "./support/emulator";
 import { ProviderHost, REPO_ROOT, Stack, programInputs, type StateEntry } from "../testing/engine";
 
-/** Another checkout: this package's files at another path, sharing the dependencies by symlink. */
-function otherCheckout(): string {
+/**
+ * Another checkout: this package's files at another path, sharing the dependencies by symlink; without the
+ * package itself, a checkout where `npm install` of it was never run.
+ */
+function otherCheckout(options: { withPackage: boolean } = { withPackage: true }): string {
   const dir = mkdtempSync(join(tmpdir(), "intune-checkout-"));
   for (const name of ["package.json", "bin"])
     cpSync(join(REPO_ROOT, name), join(dir, name), { recursive: true });
@@ -21,23 +28,32 @@ function otherCheckout(): string {
     if (name === "pulumi-intune-remote-assistance" || name.startsWith(".")) continue;
     symlinkSync(join(REPO_ROOT, "node_modules", name), join(dir, "node_modules", name));
   }
-  symlinkSync("..", join(dir, "node_modules", "pulumi-intune-remote-assistance"));
+  if (options.withPackage) symlinkSync("..", join(dir, "node_modules", "pulumi-intune-remote-assistance"));
   return dir;
 }
+
+/** The type token of every RemoteAssistancePartner in every state ever written: renaming it orphans them all. */
+const TYPE_TOKEN = "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner";
 
 describe("portability and upgrade", function () {
   this.timeout(60_000);
   const emu = useEmulator({ onboardingDelayMs: null });
 
+  /** A stack with one partner created by a host in this checkout, which is stopped again. */
+  async function createdHere(displayName: string, tenantId: string): Promise<Stack> {
+    const host = await ProviderHost.start({ env: emu().env() });
+    const stack = new Stack(host);
+    try {
+      await stack.up({ tv: (await programInputs("tv", { displayName, tenantId })).inputs });
+    } finally {
+      await host.stop();
+    }
+    return stack;
+  }
+
   it("refreshes and destroys from another checkout at another path what this checkout created", async () => {
     const tenantId = emu().newTenant();
-    const hostA = await ProviderHost.start({ env: emu().env() });
-    const stack = new Stack(hostA);
-    try {
-      await stack.up({ tv: (await programInputs("tv", { displayName: "Portable", tenantId })).inputs });
-    } finally {
-      await hostA.stop();
-    }
+    const stack = await createdHere("Portable", tenantId);
     const id = stack.state.get("tv")!.id;
     const other = otherCheckout();
     // This checkout's compiled provider is moved out of reach: only the other checkout's can answer.
@@ -64,8 +80,51 @@ describe("portability and upgrade", function () {
     }
   });
 
-  it("refreshes, updates and destroys state written by release 0.1.0", async () => {
+  it("registers the type token every state was written with", async () => {
+    assert.equal(REMOTE_ASSISTANCE_PARTNER_TYPE, TYPE_TOKEN);
+    assert.equal(RemoteAssistancePartner.__pulumiType, TYPE_TOKEN);
+    assert.equal((await programInputs("tv", { displayName: "Typed" })).type, TYPE_TOKEN);
+  });
+
+  it("says what to install where when a destroy runs from a checkout without the package", async () => {
+    const tenantId = emu().newTenant();
+    const stack = await createdHere("Uninstalled", tenantId);
+    const bare = otherCheckout({ withPackage: false });
+    const bin = join(REPO_ROOT, "bin");
+    renameSync(bin, `${bin}.moved`);
+    try {
+      stack.host = await ProviderHost.start({ cwd: bare, env: emu().env() });
+      emu().clearLog();
+      await assert.rejects(
+        stack.destroy(),
+        new RegExp(
+          "run by the npm package pulumi-intune-remote-assistance \\(the state stores only its name\\), which " +
+            `cannot be loaded from ${bare.replace(/[.\\]/g, "\\$&")}: Cannot find module 'pulumi-intune-remote-assistance/host'. ` +
+            "Install the Pulumi program's dependencies there \\(npm ci, or npm install pulumi-intune-remote-assistance\\)",
+        ),
+      );
+      assert.deepEqual(emu().calls({ tenantId }), []);
+      assert.equal(stack.state.size, 1, "the partner stays in state for the destroy that can run");
+    } finally {
+      await stack.host.stop();
+      renameSync(`${bin}.moved`, bin);
+      rmSync(bare, { recursive: true, force: true });
+    }
+    stack.host = await ProviderHost.start({ env: emu().env() });
+    try {
+      await stack.destroy();
+    } finally {
+      await stack.host.stop();
+    }
+  });
+
+  it("refreshes, updates and destroys state written by release 0.1.0, matched by its type token", async () => {
     const fixture = require("./fixtures/state-0.1.0.json") as { tenantId: string; entries: StateEntry[] };
+    const typeOf = (urn: string) => urn.split("::")[2];
+    assert.deepEqual(
+      fixture.entries.map((e) => typeOf(e.urn)),
+      [TYPE_TOKEN, TYPE_TOKEN],
+    );
     emu().registerApp({
       clientId: "22222222-2222-4222-8222-222222222222",
       tenants: [fixture.tenantId],
@@ -96,6 +155,7 @@ describe("portability and upgrade", function () {
         ).inputs;
       };
       emu().clearLog();
+      // The engine matches state to the program by URN, type token included: another token is another resource.
       assert.equal(await stack.upOne("adopted", await inputs("adopted")), "update");
       assert.equal(await stack.upOne("created", await inputs("created")), "update");
       assert.deepEqual(

@@ -50,6 +50,13 @@ export class FakeEngine {
     this.address = `127.0.0.1:${port}`;
   }
 
+  /** The log lines received so far once `count` lines have arrived: the host sends them without waiting. */
+  async settled(count: number, timeoutInMs = 5_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutInMs;
+    while (this.logs.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return [...this.logs];
+  }
+
   stop(): void {
     this.server.forceShutdown();
   }

@@ -1,4 +1,5 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
+import fetch from "node-fetch";
 
 /** The credentials of `@azure/identity` this provider can use; `default` is `DefaultAzureCredential`. */
 export const credentialKinds = [
@@ -164,5 +165,39 @@ export class AuthenticationFailedError extends Error {
     super(`Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${reason}`, {
       cause,
     });
+  }
+}
+
+/**
+ * The GUID of the tenant that `tenant` (a GUID or a verified domain) names, read from the `issuer` of Entra's
+ * OpenID discovery document (`<authorityHost>/<tenant>/v2.0/.well-known/openid-configuration`): public, no
+ * credential needed. Throws an error naming the tenant and what Entra answered.
+ */
+export async function discoverTenantGuid(
+  authorityHost: string,
+  tenant: string,
+  timeoutInMs = 10_000,
+): Promise<string> {
+  const url = `${authorityHost.replace(/\/+$/, "")}/${encodeURIComponent(tenant)}/v2.0/.well-known/openid-configuration`;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutInMs);
+  try {
+    const response = await fetch(url, { signal: abort.signal as never });
+    const body = (await response.json().catch(() => ({}))) as { issuer?: string; error_description?: string };
+    const guid = /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//i.exec(
+      body.issuer ?? "",
+    )?.[1];
+    if (!response.ok || !guid) {
+      throw new Error(
+        `Entra's discovery document for tenant ${tenant} names no tenant (HTTP ${response.status}${body.error_description ? `: ${body.error_description.split("\n")[0]}` : ""})`,
+      );
+    }
+    return guid.toLowerCase();
+  } catch (e) {
+    if (abort.signal.aborted)
+      throw new Error(`Entra did not answer about tenant ${tenant} within ${timeoutInMs / 1000} s`);
+    throw e;
+  } finally {
+    clearTimeout(timer);
   }
 }

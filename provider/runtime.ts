@@ -1,0 +1,165 @@
+/**
+ * What one dynamic-provider process shares between operations: the settings from `configure` and the
+ * environment, and per tenant one Graph client (its token cache and pacer), one directory of partners and the
+ * name locks.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { CachedTokenSource, createCredential, discoverTenantGuid } from "./graph/auth";
+import { GraphClient, type ApiVersion } from "./graph/client";
+import { Pacer } from "./graph/pacer";
+import { PartnersApi } from "./graph/partners";
+import { TenantDirectory } from "./directory";
+import { report } from "./progress";
+import { resolveSettings, type ConfigLookup, type Settings } from "./settings";
+
+let lookup: ConfigLookup = () => undefined;
+let configured: string | undefined;
+let cachedSettings: Settings | undefined;
+const clients = new Map<string, GraphClient>();
+const directories = new Map<string, TenantDirectory>();
+const locks = new Map<string, Promise<unknown>>();
+const tenantGuids = new Map<string, Promise<string>>();
+
+/** Settings from the last `configure` and the environment, resolved on first use. */
+export function settings(): Settings {
+  cachedSettings ??= resolveSettings(lookup, process.env);
+  return cachedSettings;
+}
+
+/** The default tenant of this process, or `undefined` when there is none or the settings are bad. */
+export function defaultTenant(): string | undefined {
+  try {
+    return settings().tenantId;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the stack config. Only synchronous work: the host may run other calls before this resolves (see the
+ * configure race in the reference), and credentials are created when a call needs them. The host configures
+ * once per distinct serialized provider, so state written by another release configures again mid-deployment:
+ * the same settings keep every tenant's token cache, pacer and memory of recent creates and deletes.
+ */
+export function configure(req: pulumi.dynamic.ConfigureRequest): void {
+  const next: ConfigLookup = (key) => {
+    try {
+      const value: unknown = req.config.get(key);
+      return value === undefined || value === null ? undefined : String(value);
+    } catch {
+      return undefined;
+    }
+  };
+  const fingerprint = fingerprintOf(next);
+  if (fingerprint === configured) return;
+  lookup = next;
+  configured = fingerprint;
+  cachedSettings = undefined;
+  clients.clear();
+  directories.clear();
+  tenantGuids.clear();
+}
+
+/** What decides the settings: equal fingerprints, equal settings. Held in memory only (it holds secrets). */
+function fingerprintOf(config: ConfigLookup): string {
+  try {
+    return JSON.stringify(resolveSettings(config, process.env));
+  } catch (e) {
+    return `invalid: ${(e as Error).message}`;
+  }
+}
+
+const tenantKey = (tenantId: string) => tenantId.trim().toLowerCase();
+
+/** The Graph client of a tenant: its token cache and its pacer are shared by every operation of the process. */
+function graphFor(tenantId: string): GraphClient {
+  let client = clients.get(tenantKey(tenantId));
+  if (!client) {
+    const s = settings();
+    const credential = { ...s.credential, prompt: report };
+    const tokens = new CachedTokenSource(
+      () => createCredential(credential, tenantId),
+      `${s.graphEndpoint}/.default`,
+      tenantId,
+      `intune:auth ${s.credential.kind}`,
+    );
+    const pacer = s.pacing && new Pacer(s.pacing);
+    let reportedAtInMs = 0;
+    client = new GraphClient({
+      graphEndpoint: s.graphEndpoint,
+      tokens,
+      retry: s.retry,
+      requestTimeoutInMs: s.requestTimeoutInMs,
+      onRetry: report,
+      beforeSend: async ({ method }) => {
+        const waitedInMs = (await pacer?.acquire(method !== "GET")) ?? 0;
+        if (waitedInMs > 2_000 && Date.now() - reportedAtInMs > 10_000) {
+          reportedAtInMs = Date.now();
+          report(
+            `pacing requests to tenant ${tenantId} at Intune's limit (${s.pacing!.writes} writes and ${s.pacing!.requests} requests per ${s.pacing!.windowMs / 1000} s); a request waited ${(waitedInMs / 1000).toFixed(1)} s`,
+          );
+        }
+      },
+    });
+    clients.set(tenantKey(tenantId), client);
+  }
+  return client;
+}
+
+/** The partners API of a tenant in an API version. */
+export function partnersFor(tenantId: string, apiVersion: ApiVersion): PartnersApi {
+  return new PartnersApi(graphFor(tenantId), apiVersion);
+}
+
+/** What this process knows of a tenant's partners, for the duplicate-name checks. */
+export function directoryOf(tenantId: string): TenantDirectory {
+  let directory = directories.get(tenantKey(tenantId));
+  if (!directory) directories.set(tenantKey(tenantId), (directory = new TenantDirectory()));
+  return directory;
+}
+
+/** The tenant a new resource goes to: its own `tenantId`, else the default; an error saying how to set one. */
+export function tenantOf(explicit: string | undefined): string {
+  const tenantId = explicit ?? settings().tenantId;
+  if (!tenantId) {
+    throw new Error(
+      "No tenant: set the resource's tenantId, the stack config intune:tenantId (pulumi config set intune:tenantId <tenant>) or AZURE_TENANT_ID.",
+    );
+  }
+  return tenantId;
+}
+
+/** The GUID of the tenant a GUID or domain names, asked of Entra once per process. */
+export function tenantGuidOf(tenantId: string): Promise<string> {
+  let guid = tenantGuids.get(tenantKey(tenantId));
+  if (!guid) {
+    guid = discoverTenantGuid(settings().credential.authorityHost, tenantId);
+    guid.catch(() => tenantGuids.delete(tenantKey(tenantId)));
+    tenantGuids.set(tenantKey(tenantId), guid);
+  }
+  return guid;
+}
+
+/**
+ * Runs `fn` after any other call holding the name `displayName` in `tenantId` (case-insensitively): two
+ * creates or renames to one name in one process cannot both pass the duplicate check.
+ */
+export async function withNameLock<T>(
+  tenantId: string,
+  displayName: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const key = `${tenantKey(tenantId)}|${displayName.trim().toLowerCase()}`;
+  const previous = locks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  locks.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(key) === settled) locks.delete(key);
+  }
+}
