@@ -37,11 +37,36 @@ export interface GraphBehaviour {
   actionInWrongState: "noContent" | "badRequest";
   /** Adds properties this client does not know to every entity, as newer Graph versions do. */
   extraResponseProperties: boolean;
+  // The unconfirmed alternatives of a real tenant (remote-assistance-api.md, "What a real tenant most likely holds").
+  /** The service writes its own `onboardingUrl` when onboarding begins. */
+  rewriteOnboardingUrl: boolean;
+  /** PATCH is answered 204 but not applied. */
+  ignorePatch: boolean;
+  /** POST and DELETE of partners are refused (405): the tenant holds only Intune's own row. */
+  refuseCreateDelete: boolean;
+  /** 429 answers carry no `Retry-After`. */
+  throttleWithoutRetryAfter: boolean;
+  /** `beginOnboarding` with an app-only token is refused (403): onboarding needs a signed-in administrator. */
+  appOnlyOnboardingForbidden: boolean;
+  /** `DeviceManagementConfiguration.ReadWrite.All` is accepted as well as `DeviceManagementServiceConfig.*`. */
+  configurationPermission: boolean;
 }
+
+/** The behaviour switches of the unconfirmed alternatives, by name, for the CLI and tests. */
+export const alternatives = [
+  "rewriteOnboardingUrl",
+  "ignorePatch",
+  "refuseCreateDelete",
+  "throttleWithoutRetryAfter",
+  "appOnlyOnboardingForbidden",
+  "configurationPermission",
+] as const;
+export type Alternative = (typeof alternatives)[number];
 
 const PARTNERS = "/deviceManagement/remoteAssistancePartners";
 const READ = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"];
 const WRITE = ["DeviceManagementServiceConfig.ReadWrite.All"];
+const CONFIGURATION = "DeviceManagementConfiguration.ReadWrite.All";
 const WRITABLE = new Set(["displayName", "onboardingUrl"]);
 const READ_ONLY = new Set([
   "id",
@@ -118,6 +143,7 @@ export class GraphService {
     entry.clientId = auth.appid;
     const write = method !== "GET";
     const waitMs = this.throttle()?.admit(auth.tid, auth.appid, write) ?? 0;
+    const behaviour = this.behaviour();
     if (waitMs > 0) {
       return respond({
         ...error(
@@ -125,17 +151,34 @@ export class GraphService {
           "TooManyRequests",
           intuneMessage("Too many requests. Retry after the time given in Retry-After."),
         ),
-        headers: { "Retry-After": String(Math.ceil(waitMs) / 1000) },
+        headers: behaviour.throttleWithoutRetryAfter
+          ? {}
+          : { "Retry-After": String(Math.ceil(waitMs) / 1000) },
       });
     }
     const granted = new Set([...(auth.roles ?? []), ...(auth.scp ?? "").split(" ")]);
-    if (!(write ? WRITE : READ).some((p) => granted.has(p))) {
+    const accepted = [
+      ...(write ? WRITE : READ),
+      ...(behaviour.configurationPermission ? [CONFIGURATION] : []),
+    ];
+    if (!accepted.some((p) => granted.has(p))) {
       return respond(
         error(
           403,
           "Forbidden",
           intuneMessage(
-            `Application is not authorized to perform this operation. Application must have one of the following scopes: ${(write ? WRITE : READ).join(", ")}`,
+            `Application is not authorized to perform this operation. Application must have one of the following scopes: ${accepted.join(", ")}`,
+          ),
+        ),
+      );
+    }
+    if (behaviour.appOnlyOnboardingForbidden && !auth.scp && path.endsWith("/beginOnboarding")) {
+      return respond(
+        error(
+          403,
+          "Forbidden",
+          intuneMessage(
+            "Onboarding a remote assistance partner requires a signed-in Intune or Global administrator; application permissions are not supported.",
           ),
         ),
       );
@@ -150,7 +193,7 @@ export class GraphService {
     }
     const store = this.tenant(auth.tid);
     const answer = store
-      ? this.route(method, path, url, body, store, apiVersion)
+      ? this.route(method, path, url, body, store, apiVersion, auth.tid)
       : error(403, "Forbidden", "The tenant has no Intune licence.");
     if (!fault) return respond(answer);
     entry.status = answer.status;
@@ -181,10 +224,18 @@ export class GraphService {
     body: string,
     store: TenantStore,
     apiVersion: string,
+    tenantId: string,
   ): Answer {
+    const behaviour = this.behaviour();
+    const refused = (what: string) =>
+      error(
+        405,
+        "MethodNotAllowed",
+        intuneMessage(`${what} remoteAssistancePartners is not supported in this tenant.`),
+      );
     const entity = (p: Parameters<typeof toGraphEntity>[0]) => {
       const e = toGraphEntity(p, apiVersion);
-      return this.behaviour().extraResponseProperties
+      return behaviour.extraResponseProperties
         ? { ...e, "@odata.etag": `W/"${randomUUID()}"`, partnerFeatureFlags: ["futureValue"] }
         : e;
     };
@@ -210,6 +261,7 @@ export class GraphService {
         return { status: 200, body: result, committed: false };
       }
       if (method === "POST") {
+        if (behaviour.refuseCreateDelete) return refused("Creating");
         const fields = parseFields(body, apiVersion);
         if (typeof fields === "string") return error(400, "BadRequest", fields);
         const created = store.create(fields);
@@ -241,8 +293,9 @@ export class GraphService {
       if (method === "PATCH") {
         const fields = parseFields(body, apiVersion);
         if (typeof fields === "string") return error(400, "BadRequest", fields);
+        if (behaviour.ignorePatch) return { status: 204, committed: false };
         store.update(id, fields);
-        return this.behaviour().patchStatus === 204
+        return behaviour.patchStatus === 204
           ? { status: 204, committed: true }
           : {
               status: 200,
@@ -251,6 +304,7 @@ export class GraphService {
             };
       }
       if (method === "DELETE") {
+        if (behaviour.refuseCreateDelete) return refused("Deleting");
         store.delete(id);
         return { status: 204, committed: true };
       }
@@ -262,15 +316,21 @@ export class GraphService {
     if (body.trim() !== "") return error(400, "BadRequest", `The action '${action}' takes no request body.`);
     const hasWork =
       action === "beginOnboarding" ? partner.status === "notOnboarded" : partner.status !== "notOnboarded";
-    if (!hasWork && this.behaviour().actionInWrongState === "badRequest") {
+    if (!hasWork && behaviour.actionInWrongState === "badRequest") {
       return error(
         400,
         "BadRequest",
         intuneMessage(`The partner is ${partner.status}; ${action} is not valid now.`),
       );
     }
-    if (action === "beginOnboarding") store.beginOnboarding(id);
-    else store.disconnect(id);
+    if (action === "beginOnboarding") {
+      store.beginOnboarding(id);
+      if (hasWork && behaviour.rewriteOnboardingUrl) {
+        store.update(id, {
+          onboardingUrl: `https://login.teamviewer.com/nav/intune/onboard?tenant=${tenantId}&request=${randomUUID()}`,
+        });
+      }
+    } else store.disconnect(id);
     return { status: 204, committed: hasWork };
   }
 

@@ -8,13 +8,13 @@ import { join } from "node:path";
 import * as tls from "node:tls";
 import { Entra, type AppRegistration, type LoggedTokenRequest } from "./entra";
 import { FaultPlan } from "./faults";
-import { GraphService, type GraphBehaviour, type LoggedRequest } from "./graph";
-import { TenantStore, type StoreTiming } from "./store";
+import { alternatives, GraphService, type GraphBehaviour, type LoggedRequest } from "./graph";
+import { TenantStore, type StoredPartner, type StoreTiming } from "./store";
 import { intuneLimits, Throttle, type ThrottleLimits } from "./throttle";
 
 export type { AppRegistration, LoggedTokenRequest } from "./entra";
 export type { Fault, FaultMatch } from "./faults";
-export type { LoggedRequest, GraphBehaviour } from "./graph";
+export { alternatives, type Alternative, type LoggedRequest, type GraphBehaviour } from "./graph";
 export type { StoredPartner, OnboardingStatus } from "./store";
 export { intuneLimits, type ThrottleLimits } from "./throttle";
 export { seededRandom } from "./faults";
@@ -24,7 +24,21 @@ export const defaultTenantId = "11111111-1111-4111-8111-111111111111";
 export const defaultClientId = "22222222-2222-4222-8222-222222222222";
 export const defaultClientSecret = "emulator-client-secret";
 
+/**
+ * `optimistic`: the guesses that make things easy (an empty tenant, onboarding that confirms itself).
+ * `realistic`: what a real tenant most likely is: every tenant holds Intune's own "TeamViewer Connector" row,
+ * not onboarded, and onboarding waits for a person to confirm it (it expires meanwhile). The unconfirmed
+ * alternatives are switches of their own ({@link alternatives}), off unless set, in either profile.
+ */
+export type Profile = "optimistic" | "realistic";
+export const profiles: readonly Profile[] = ["optimistic", "realistic"];
+
+/** The name Intune's own remote assistance row most likely has (unconfirmed). */
+export const INTUNE_ROW_NAME = "TeamViewer Connector";
+
 export interface EmulatorOptions extends Partial<StoreTiming>, Partial<GraphBehaviour> {
+  /** Default `optimistic`. */
+  profile?: Profile;
   /** Loopback address to listen on. Default `127.0.0.1`. */
   host?: string;
   /** Port of the Graph (http) server; 0 picks a free one. */
@@ -55,6 +69,7 @@ export class Emulator {
   readonly entra: Entra;
   readonly timing: StoreTiming;
   readonly behaviour: GraphBehaviour;
+  readonly profile: Profile;
   throttle?: Throttle;
   private readonly graph: GraphService;
   private readonly tenants = new Map<string, TenantStore>();
@@ -69,8 +84,11 @@ export class Emulator {
     this.dir = mkdtempSync(join(tmpdir(), "intune-emulator-"));
     this.caCertPath = join(this.dir, "ca.pem");
     writeFileSync(this.caCertPath, caCertPem);
+    this.profile = options.profile ?? "optimistic";
+    const realistic = this.profile === "realistic";
     this.timing = {
-      onboardingDelayMs: options.onboardingDelayMs === undefined ? 2_000 : options.onboardingDelayMs,
+      onboardingDelayMs:
+        options.onboardingDelayMs === undefined ? (realistic ? null : 2_000) : options.onboardingDelayMs,
       onboardingExpiryMs: options.onboardingExpiryMs ?? 15 * 60_000,
       readLagMs: options.readLagMs ?? 0,
     };
@@ -79,7 +97,8 @@ export class Emulator {
       patchStatus: options.patchStatus ?? 200,
       actionInWrongState: options.actionInWrongState ?? "noContent",
       extraResponseProperties: options.extraResponseProperties ?? true,
-    };
+      ...Object.fromEntries(alternatives.map((a) => [a, options[a] ?? false])),
+    } as GraphBehaviour;
     const limits = options.throttle === undefined ? intuneLimits : options.throttle;
     this.throttle = limits ? new Throttle(limits) : undefined;
     const federatedKey = generateKeyPairSync("rsa", {
@@ -128,14 +147,25 @@ export class Emulator {
     this.entra.tokenRequests.length = 0;
   }
 
-  /** The partner store of a tenant, created with an Intune licence on first use. */
+  /**
+   * The partner store of a tenant, created with an Intune licence on first use; under the realistic profile it
+   * starts with Intune's own row.
+   */
   tenant(tenantId: string): TenantStore {
     let store = this.tenants.get(tenantId);
     if (!store) {
       store = new TenantStore(() => this.timing);
       this.tenants.set(tenantId, store);
+      if (this.profile === "realistic") store.seed({ displayName: INTUNE_ROW_NAME, status: "notOnboarded" });
     }
     return store;
+  }
+
+  /** Intune's own row of a tenant under the realistic profile (the first partner named like it). */
+  intuneRow(tenantId: string): StoredPartner | undefined {
+    return this.tenant(tenantId)
+      .all()
+      .find((p) => p.displayName === INTUNE_ROW_NAME);
   }
 
   /** Registers an app (or adds tenants to it); its tenants get a partner store. */
@@ -196,13 +226,38 @@ export class Emulator {
     if (!current.includes(this.caCertPem)) tls.setDefaultCACertificates([...current, this.caCertPem]);
   }
 
+  /** The URL that confirms a pending onboarding, as a person signing in at the partner's site would. */
+  confirmUrl(tenantId: string, partnerId: string): string {
+    return `${this.graphEndpoint}/_emulator/tenants/${tenantId}/partners/${partnerId}/confirm`;
+  }
+
+  /** `POST /_emulator/tenants/{tenant}/partners/{id}/confirm`: {@link TenantStore.confirmOnboarding} by hand. */
+  private control(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const match = /^\/_emulator\/tenants\/([^/]+)\/partners\/([^/]+)\/confirm$/.exec(req.url ?? "");
+    const store = match && this.tenants.get(decodeURIComponent(match[1]));
+    if (req.method !== "POST" || !match || !store) {
+      res
+        .writeHead(404, { "Content-Type": "text/plain" })
+        .end("POST /_emulator/tenants/{tenant}/partners/{id}/confirm\n");
+      return;
+    }
+    try {
+      const p = store.confirmOnboarding(decodeURIComponent(match[2]));
+      res.writeHead(200, { "Content-Type": "text/plain" }).end(`'${p.displayName}' (${p.id}) is onboarded\n`);
+    } catch (e) {
+      res.writeHead(409, { "Content-Type": "text/plain" }).end(`${(e as Error).message}\n`);
+    }
+  }
+
   async listen(): Promise<void> {
     const host = this.options.host ?? "127.0.0.1";
     const graphHandler: http.RequestListener = (req, res) =>
       collect(req, (body) =>
         (req.url ?? "").startsWith("/msi/token")
           ? this.entra.handleManagedIdentity(req, res, this.graphEndpoint)
-          : this.graph.handle(req, res, body),
+          : (req.url ?? "").startsWith("/_emulator/")
+            ? this.control(req, res)
+            : this.graph.handle(req, res, body),
       );
     const graphServer = this.options.graphHttps
       ? https.createServer({ key: this.tlsKeyPem, cert: this.caCertPem }, graphHandler)

@@ -15,7 +15,10 @@ export interface StoredPartner {
 }
 
 export interface StoreTiming {
-  /** After `beginOnboarding`, the partner confirms after this long (`null`: never, as if nobody signs in). */
+  /**
+   * After `beginOnboarding`, the partner confirms after this long; `null`: only when a person confirms it
+   * ({@link TenantStore.confirmOnboarding}), as on a real tenant.
+   */
   onboardingDelayMs: number | null;
   /** An unconfirmed onboarding request expires after this long and the partner is `notOnboarded` again. */
   onboardingExpiryMs: number;
@@ -89,6 +92,21 @@ export class TenantStore {
     p.status = "onboarding";
     p.onboardingStartedAtMs = nowMs;
     p.onboardingExpiresAtMs = nowMs + this.timing().onboardingExpiryMs;
+  }
+
+  /**
+   * What an administrator signing in at the partner's site does: a pending onboarding becomes `onboarded`.
+   * Throws when the partner is not waiting for it.
+   */
+  confirmOnboarding(id: string, nowMs = Date.now()): StoredPartner {
+    const p = this.partners.get(id);
+    if (!p) throw new Error(`no partner ${id}`);
+    const status = this.settle(p, nowMs).status;
+    if (status !== "onboarding") throw new Error(`partner ${id} is ${status}, not waiting for onboarding`);
+    p.status = "onboarded";
+    p.lastConnectionAtMs = nowMs;
+    p.onboardingExpiresAtMs = undefined;
+    return p;
   }
 
   disconnect(id: string): void {

@@ -1,24 +1,95 @@
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import fetch from "node-fetch";
+import { alternatives } from "../emulator";
 import { join } from "node:path";
 import { ProviderHost, REPO_ROOT, Stack, programInputs } from "../testing/engine";
+
+/** Starts `npm run emulator -- <args>`; resolves its output once it has printed `until`. */
+function startCli(args: string[], until: string): { child: ChildProcess; output: Promise<string> } {
+  const child = spawn(process.execPath, [join(REPO_ROOT, "bin/emulator/cli.js"), ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const output = new Promise<string>((ok) => {
+    let text = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      text += d.toString();
+      if (text.includes(until)) ok(text);
+    });
+  });
+  return { child, output };
+}
+
+/** Stops it as Ctrl-C would, expecting a clean exit. */
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise<number | null>((ok) => child.once("exit", ok));
+  child.kill("SIGTERM");
+  assert.equal(await exited, 0);
+}
+
+const exported = (output: string) =>
+  Object.fromEntries([...output.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
 
 describe("npm run emulator", function () {
   this.timeout(30_000);
 
-  it("prints the environment to export, on which the dynamic-provider host creates and destroys a partner, and stops on SIGTERM", async () => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "bin/emulator/cli.js")], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+  it("lists every option, each unconfirmed alternative among them, with --help", async () => {
+    const { child, output } = startCli(["--help"], "/confirm");
+    const text = await output;
+    await new Promise((ok) => child.once("exit", ok));
+    for (const flag of [
+      "--profile optimistic|realistic",
+      "--graph-port",
+      "--login-port",
+      "--onboarding-delay-ms",
+      "--onboarding-expiry-ms",
+      "--read-lag-ms",
+      "--no-throttle",
+      "--no-teamviewer",
+      "--rewrite-onboarding-url",
+      "--ignore-patch",
+      "--refuse-create-delete",
+      "--throttle-without-retry-after",
+      "--app-only-onboarding-forbidden",
+      "--configuration-permission",
+    ])
+      assert.ok(text.includes(`  ${flag}`), `--help lacks ${flag}`);
+    assert.equal(alternatives.length, 6, "a new alternative needs its flag in --help");
+  });
+
+  it("starts the realistic profile with Intune's row, and confirms its onboarding by hand at the printed URL", async () => {
+    const { child, output } = startCli(["--profile", "realistic", "--ignore-patch"], "curl -X POST");
     try {
-      const output = await new Promise<string>((ok) => {
-        let text = "";
-        child.stdout.on("data", (d: Buffer) => {
-          text += d.toString();
-          if (text.includes("NODE_EXTRA_CA_CERTS=")) ok(text);
+      const text = await output;
+      assert.match(text, /^# Intune remote assistance emulator \(realistic, --ignore-patch\)/);
+      const env = exported(text);
+      const confirm = /curl -X POST (\S+)/.exec(text)![1];
+      const rowId = /partners\/([^/]+)\/confirm$/.exec(confirm)![1];
+      const host = await ProviderHost.start({ env });
+      try {
+        const stack = new Stack(host);
+        await stack.up({
+          tv: (await programInputs("tv", { adopt: true, displayName: "TeamViewer Connector" })).inputs,
         });
-      });
-      const env = Object.fromEntries([...output.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+        assert.equal(stack.state.get("tv")!.id, rowId);
+        assert.equal(stack.state.get("tv")!.outputs.onboardingStatus, "onboarding");
+        const response = await fetch(confirm, { method: "POST" });
+        assert.equal(await response.text(), `'TeamViewer Connector' (${rowId}) is onboarded\n`);
+        await stack.refresh();
+        assert.equal(stack.state.get("tv")!.outputs.onboardingStatus, "onboarded");
+        await stack.destroy();
+      } finally {
+        await host.stop();
+      }
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it("prints the environment to export, on which the dynamic-provider host creates and destroys a partner, and stops on SIGTERM", async () => {
+    const { child, output } = startCli([], "NODE_EXTRA_CA_CERTS=");
+    try {
+      const env = exported(await output);
       assert.deepEqual(Object.keys(env).sort(), [
         "AZURE_AUTHORITY_HOST",
         "AZURE_CLIENT_ID",
@@ -38,9 +109,7 @@ describe("npm run emulator", function () {
         await host.stop();
       }
     } finally {
-      const exited = new Promise<number | null>((ok) => child.once("exit", ok));
-      child.kill("SIGTERM");
-      assert.equal(await exited, 0);
+      await stop(child);
     }
   });
 });
