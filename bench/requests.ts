@@ -49,7 +49,7 @@ export async function countRequests(
     await measure("update to connected: true", 1, "one beginOnboarding", async () =>
       stack.upOne("p", await declare({ connected: true })),
     );
-    await measure("rename", 2, "duplicate-name check, PATCH", async () =>
+    await measure("rename", 3, "duplicate-name check, PATCH, read-back", async () =>
       stack.upOne("p", await declare({ displayName: "Bench 2" })),
     );
     await measure("destroy (created)", 2, "disconnect, DELETE (≤ 3 allowed)", () => stack.destroy());

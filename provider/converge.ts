@@ -3,7 +3,18 @@
  * mislead, a rename checked against the tenant's other names first, progress reported as each call succeeds.
  */
 import type { PartnerFields, Partner, PartnersApi } from "./graph/partners";
-import { isConnected, planUpdate, statusAfter, type PartnerInputs, type Step } from "./lifecycle";
+import {
+  isConnected,
+  needsReadBack,
+  notKeptAfter,
+  planUpdate,
+  statusAfter,
+  type Desired,
+  type NotKept,
+  type PartnerInputs,
+  type Step,
+} from "./lifecycle";
+import { refusedOnboarding } from "./refusals";
 import { report } from "./progress";
 import { directoryOf, settings, withNameLock } from "./runtime";
 
@@ -21,26 +32,35 @@ export async function poll<T>(probe: () => Promise<T | undefined>): Promise<T | 
   }
 }
 
+/** The partner after a convergence, and the declared values Graph did not keep. */
+export interface Converged {
+  partner: Partner;
+  notKept: NotKept;
+}
+
 /**
  * Brings a live partner to the desired fields and connection state. `onProgress` receives the partner as it
  * is after each call that succeeded, so that a failure midway can record exactly what Graph holds. A rename
- * onto a name another partner of the tenant holds is refused before any call.
+ * onto a name another partner of the tenant holds is refused before any call. After a write whose effect is
+ * unconfirmed, the partner is read back: a declared value Graph did not keep is reported once, and kept in
+ * `notKept` so that it is not written again while the program declares it.
  */
 export async function converge(
   api: PartnersApi,
   live: Partner,
   desired: PartnerInputs,
   tenantId: string,
-  onProgress: (partner: Partner) => void = () => undefined,
-): Promise<Partner> {
+  options: { notKept?: NotKept; onProgress?: (partner: Partner) => void } = {},
+): Promise<Converged> {
+  const onProgress = options.onProgress ?? (() => undefined);
   const connected = isConnected(live.onboardingStatus, live.onboardingRequestExpiryDateTime, Date.now());
-  const steps = planUpdate({ ...live, connected }, desired);
-  const renames = steps.some((s) => s.call === "patch" && s.fields.displayName !== undefined);
+  const steps = planUpdate({ ...live, connected, notKept: options.notKept }, desired);
+  const rename = steps.some((s) => s.call === "patch" && s.fields.displayName !== undefined);
   const startedAtInMs = Date.now();
-  const after = renames
-    ? await withNameLock(tenantId, desired.displayName, async () => {
+  let partner = rename
+    ? await withNameLock(tenantId, desired.displayName!, async () => {
         const directory = directoryOf(tenantId);
-        await directory.assertNameFree(api, tenantId, desired.displayName, {
+        await directory.assertNameFree(api, tenantId, desired.displayName!, {
           listedSinceInMs: startedAtInMs, // renames are rare: each lists afresh
           windowInMs: settings().consistencyWindowInMs,
           rename: { id: live.id },
@@ -50,7 +70,47 @@ export async function converge(
         return renamed;
       })
     : await runSteps(api, live, steps, tenantId, onProgress);
-  return steps.some((s) => s.call === "beginOnboarding") ? awaitOnboarded(api, after) : after;
+  let notKept = options.notKept ?? {};
+  if (needsReadBack(steps, desired)) {
+    partner = await readBack(api, live, partner, desired);
+    onProgress(partner);
+    const before = notKept;
+    notKept = notKeptAfter(partner, desired);
+    for (const [key, value] of Object.entries(notKept) as [keyof NotKept, string][]) {
+      if (before[key] === value) continue;
+      report(
+        `Graph did not keep ${key} of partner ${live.id}: the program declares '${value}', Graph reads ` +
+          `${partner[key] === null ? "none" : `'${partner[key]}'`}. It is left as Graph has it, and not written ` +
+          "again while the program declares this value.",
+      );
+    }
+  }
+  if (steps.some((s) => s.call === "beginOnboarding")) partner = await awaitOnboarded(api, partner);
+  return { partner, notKept };
+}
+
+/**
+ * The partner as Graph reads it after the writes. Intune is eventually consistent: while a declared field still
+ * reads as it was before the writes, it is read again through the consistency window; a field that reads as
+ * neither was rewritten by the service, and is not waited for.
+ */
+async function readBack(
+  api: PartnersApi,
+  before: Partner,
+  written: Partner,
+  desired: Desired,
+): Promise<Partner> {
+  let last = written;
+  const settledPartner = await poll(async () => {
+    const live = await api.get(written.id);
+    if (!live) return undefined;
+    last = live;
+    const stale = (Object.keys(notKeptAfter(live, desired)) as (keyof NotKept)[]).some(
+      (key) => live[key] === before[key],
+    );
+    return stale ? undefined : live;
+  });
+  return settledPartner ?? last;
 }
 
 /** Carries out `steps` in order; returns the partner as it is after them. */
@@ -63,7 +123,10 @@ async function runSteps(
 ): Promise<Partner> {
   let partner = live;
   for (const step of steps) {
-    if (!(await perform(api, partner.id, step))) {
+    const found = await perform(api, partner.id, step).catch((e: unknown) => {
+      throw (step.call === "beginOnboarding" && refusedOnboarding(e, partner.id)) || e;
+    });
+    if (!found) {
       throw new Error(
         `Partner ${partner.id} no longer exists in tenant ${tenantId} (deleted outside Pulumi). Run pulumi refresh, then pulumi up to create it again.`,
       );

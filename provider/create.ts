@@ -5,9 +5,9 @@
 import { isGraphError } from "./graph/errors";
 import type { Partner, PartnerFields, PartnersApi } from "./graph/partners";
 import { poll } from "./converge";
-import { sameName } from "./directory";
-import type { PartnerInputs } from "./lifecycle";
+import { sameName, type PartnerInputs } from "./lifecycle";
 import { report } from "./progress";
+import { refusedCreate } from "./refusals";
 import { directoryOf, settings, withNameLock } from "./runtime";
 
 /** How long before a create began a shared list may have begun and still serve its duplicate check. */
@@ -17,13 +17,40 @@ const LIST_REUSE_IN_MS = 1_000;
 export async function adoptPartner(api: PartnersApi, partnerId: string, tenantId: string): Promise<Partner> {
   const live = await poll(() => api.get(partnerId));
   if (live) return live;
-  const names = (await api.list()).map((p) => `'${p.displayName}' (${p.id})`);
+  const partners = await api.list();
   throw new Error(
     `No remote assistance partner ${partnerId} in tenant ${tenantId}, so there is nothing to adopt. ` +
-      (names.length > 0
-        ? `The tenant's partners: ${names.join(", ")}.`
+      (partners.length > 0
+        ? `The tenant's partners: ${describePartners(partners)}.`
         : "The tenant has no partners: remove partnerId to create one."),
   );
+}
+
+/**
+ * The tenant's one partner named `displayName` (ignoring letter case), for `adopt: true`; never creates one.
+ * None or several of that name is an error listing the tenant's partners.
+ */
+export async function adoptByName(api: PartnersApi, displayName: string, tenantId: string): Promise<Partner> {
+  const partners = await api.list();
+  const named = partners.filter((p) => sameName(p.displayName, displayName));
+  if (named.length === 1) return named[0];
+  const listed =
+    partners.length > 0
+      ? `The tenant's partners: ${describePartners(partners)}.`
+      : "The tenant has no partners.";
+  throw new Error(
+    named.length === 0
+      ? `adopt: true found no remote assistance partner named '${displayName}' in tenant ${tenantId}, and ` +
+          `never creates one. ${listed} Set displayName to the name of the one to adopt, or remove adopt to ` +
+          "create a new partner."
+      : `adopt: true found ${named.length} remote assistance partners named '${displayName}' in tenant ` +
+          `${tenantId}: ${describePartners(named)}. Adopt one by its id instead: partnerId: "${named[0].id}".`,
+  );
+}
+
+/** Partners as a person needs them to choose one: name, id and state. */
+export function describePartners(partners: Partner[]): string {
+  return partners.map((p) => `'${p.displayName}' (id ${p.id}, ${p.onboardingStatus})`).join(", ");
 }
 
 /**
@@ -32,7 +59,7 @@ export async function adoptPartner(api: PartnersApi, partnerId: string, tenantId
  */
 export async function createPartner(
   api: PartnersApi,
-  inputs: PartnerInputs,
+  inputs: PartnerInputs & { displayName: string },
   tenantId: string,
 ): Promise<Partner> {
   const fields: PartnerFields = { displayName: inputs.displayName };
@@ -52,7 +79,7 @@ export async function createPartner(
       try {
         created = await api.create(fields);
       } catch (e) {
-        if (!isGraphError(e) || !e.outcomeUnknown) throw e;
+        if (!isGraphError(e) || !e.outcomeUnknown) throw refusedCreate(e, inputs.displayName, tenantId) ?? e;
         report(
           `the answer to creating '${inputs.displayName}' in tenant ${tenantId} was lost (${e.code}); looking for it in Graph`,
         );

@@ -3,10 +3,7 @@
  * that a create and a rename give alike.
  */
 import type { Partner, PartnersApi } from "./graph/partners";
-
-/** Partner names compare trimmed and ignoring letter case, as Intune shows them. */
-export const sameName = (a: string | null, b: string) =>
-  (a ?? "").trim().toLowerCase() === b.trim().toLowerCase();
+import { sameName } from "./lifecycle";
 
 /**
  * What this process knows of a tenant's partners for the duplicate-name check: one list request shared by
@@ -95,7 +92,7 @@ export function duplicateNameError(
     rename
       ? `${found} Partner ${rename.id} is not renamed to it: the tenant would hold two partners of one name. ` +
           "Choose another displayName, or rename or remove the other partner first. Nothing was changed."
-      : `${found} To manage it, adopt it: set partnerId: "${holders[0].id}". This provider never adopts ` +
-          "silently and never creates a duplicate.",
+      : `${found} To manage it, adopt it: set ${holders.length === 1 ? "adopt: true, or " : ""}partnerId: ` +
+          `"${holders[0].id}". This provider never adopts silently and never creates a duplicate.`,
   );
 }

@@ -6,7 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Partner } from "./graph/partners";
 import { converge, perform, poll } from "./converge";
-import { adoptPartner, createPartner } from "./create";
+import { adoptByName, adoptPartner, createPartner } from "./create";
 import {
   checkInputs,
   compareTenants,
@@ -19,6 +19,7 @@ import {
   type PartnerOutputs,
 } from "./lifecycle";
 import { report } from "./progress";
+import { refusedDelete } from "./refusals";
 import { isTenantId } from "./settings";
 import {
   configure,
@@ -46,33 +47,43 @@ class PartnerInitError extends Error {
 
 type Own = Parameters<typeof toOutputs>[1];
 
+/**
+ * Adopts the partner `partnerId` names, or with `adopt: true` the tenant's one partner of that name, or creates
+ * one; then brings it to the declared state. From the moment the partner exists, a failure keeps it in state
+ * (ErrorResourceInitFailed) as far as the calls that succeeded took it, so that the next `up` finishes the job
+ * and `destroy` releases it.
+ */
 async function create(raw: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult<PartnerOutputs>> {
   const inputs = raw as unknown as PartnerInputs;
   const tenantId = tenantOf(inputs.tenantId);
   const api = partnersFor(tenantId, inputs.apiVersion);
-  const adopted = inputs.partnerId !== undefined;
+  const adopted = inputs.partnerId !== undefined || inputs.adopt === true;
   const own: Own = {
     tenantId,
     apiVersion: inputs.apiVersion,
     deleteOnDestroy: deleteOnDestroyOf(inputs.deleteOnDestroy, adopted),
     adopted,
   };
-  let live = adopted
-    ? await adoptPartner(api, inputs.partnerId!, tenantId)
-    : await createPartner(api, inputs, tenantId);
-  // From the moment the partner exists, a failure keeps it in state (ErrorResourceInitFailed) as far as the
-  // calls that succeeded took it, so that the next `up` finishes the job and `destroy` removes it.
+  let live =
+    inputs.partnerId !== undefined
+      ? await adoptPartner(api, inputs.partnerId, tenantId)
+      : adopted
+        ? await adoptByName(api, inputs.displayName!, tenantId)
+        : await createPartner(api, { ...inputs, displayName: inputs.displayName! }, tenantId);
   try {
     // Intune is eventually consistent: wait (bounded) until Graph reads a new partner back.
     if (!adopted) live = (await poll(() => api.get(live.id))) ?? throwError(notReadBack(live.id));
-    live = await converge(api, live, inputs, tenantId, (p) => (live = p));
+    const converged = await converge(api, live, inputs, tenantId, { onProgress: (p) => (live = p) });
+    return {
+      id: live.id,
+      outs: toOutputs(converged.partner, { ...own, notKept: converged.notKept }, Date.now()),
+    };
   } catch (e) {
     throw new PartnerInitError(e, live.id, {
       ...toOutputs(live, own, Date.now()),
       __provider: raw.__provider,
     });
   }
-  return { id: live.id, outs: toOutputs(live, own, Date.now()) };
 }
 
 function notReadBack(id: string): Error {
@@ -103,6 +114,7 @@ async function read(
     apiVersion,
     deleteOnDestroy: olds.deleteOnDestroy ?? !adopted,
     adopted,
+    notKept: olds.notKept,
   };
   return { id, props: toOutputs(live, own, Date.now()) };
 }
@@ -139,15 +151,18 @@ async function update(
   };
   let progressed = false;
   try {
-    live = await converge(api, live, news, tenantId, (p) => ((live = p), (progressed = true)));
+    const converged = await converge(api, live, news, tenantId, {
+      notKept: olds.notKept,
+      onProgress: (p) => ((live = p), (progressed = true)),
+    });
+    return { outs: toOutputs(converged.partner, { ...own, notKept: converged.notKept }, Date.now()) };
   } catch (e) {
     if (!progressed) throw e; // nothing changed: the state stays as it was
     throw new PartnerInitError(e, id, {
-      ...toOutputs(live, own, Date.now()),
+      ...toOutputs(live, { ...own, notKept: olds.notKept }, Date.now()),
       __provider: rawNews.__provider,
     });
   }
-  return { outs: toOutputs(live, own, Date.now()) };
 }
 
 async function deletePartner(id: string, props: Record<string, unknown>): Promise<void> {
@@ -156,7 +171,10 @@ async function deletePartner(id: string, props: Record<string, unknown>): Promis
   const api = partnersFor(tenantId, olds.apiVersion ?? "beta");
   const calls = planDelete(olds.deleteOnDestroy ?? !olds.adopted);
   for (const call of calls) {
-    if (!(await perform(api, id, { call }))) break; // already gone: what a destroy wants
+    const found = await perform(api, id, { call }).catch((e: unknown) => {
+      throw (call === "delete" && refusedDelete(e, id, tenantId)) || e;
+    });
+    if (!found) break; // already gone: what a destroy wants
   }
   // Gone, or about to be: Intune may list it for a while, which must not block a create of the same name.
   if (calls.includes("delete")) directoryOf(tenantId).deleted(id);

@@ -8,9 +8,12 @@ import { isTenantId } from "./settings";
 
 /** What a Pulumi program declares, after `check` applied the defaults. */
 export interface PartnerInputs {
-  displayName: string;
+  /** Required but when adopting by `partnerId`: then an omitted name is left as Graph has it. */
+  displayName?: string;
   onboardingUrl?: string;
   partnerId?: string;
+  /** Adopt the tenant's existing partner named `displayName` instead of creating one. */
+  adopt?: boolean;
   connected: boolean;
   deleteOnDestroy?: boolean;
   tenantId?: string;
@@ -32,7 +35,16 @@ export interface PartnerOutputs {
   /** beta only; `null` when unknown. */
   onboardingRequestExpiryDateTime: string | null;
   adopted: boolean;
+  /**
+   * Declared values Graph did not keep (it ignored the write, or the service writes the property itself), by
+   * property: left as Graph has them and not written again while the program declares the same value.
+   * Absent in state written before release 0.2.0.
+   */
+  notKept?: NotKept;
 }
+
+/** Declared values of writable properties that Graph did not keep. */
+export type NotKept = { displayName?: string; onboardingUrl?: string };
 
 /** The value the engine sends for an input not known yet (during preview), whatever its type. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -43,6 +55,7 @@ export const INPUT_NAMES = [
   "displayName",
   "onboardingUrl",
   "partnerId",
+  "adopt",
   "connected",
   "deleteOnDestroy",
   "tenantId",
@@ -74,12 +87,15 @@ export function checkInputs(news: Record<string, unknown>): {
   }
   const known = (key: string) => inputs[key] !== undefined && !isUnknown(inputs[key]);
 
-  if (inputs.displayName === undefined)
+  if (inputs.displayName === undefined && inputs.partnerId === undefined)
     fail(
       "displayName",
-      'displayName is required: the partner\'s name in Intune, e.g. "TeamViewer Connector"',
+      inputs.adopt === true
+        ? 'adopt: true needs displayName: the name of the tenant\'s partner to adopt, e.g. "TeamViewer Connector"'
+        : 'displayName is required (unless partnerId names a partner to adopt): the partner\'s name in Intune, e.g. "TeamViewer Connector"',
     );
   else if (
+    inputs.displayName !== undefined &&
     known("displayName") &&
     (typeof inputs.displayName !== "string" || inputs.displayName.trim() === "")
   ) {
@@ -106,7 +122,7 @@ export function checkInputs(news: Record<string, unknown>): {
       );
     }
   }
-  for (const flag of ["connected", "deleteOnDestroy"]) {
+  for (const flag of ["connected", "deleteOnDestroy", "adopt"]) {
     if (known(flag) && typeof inputs[flag] !== "boolean")
       fail(flag, `${flag} must be true or false, not ${describe(inputs[flag])}`);
   }
@@ -212,15 +228,20 @@ export function diffPartner(
   };
   const adopted = olds.adopted ?? false;
 
+  const notKept = olds.notKept ?? {};
   differs(
     "displayName",
-    news.displayName !== olds.displayName,
+    news.displayName !== undefined &&
+      !sameName(news.displayName, olds.displayName) &&
+      news.displayName !== notKept.displayName,
     () =>
       `displayName: the partner is named ${quote(olds.displayName)}, the program declares ${quote(news.displayName)}`,
   );
   differs(
     "onboardingUrl",
-    news.onboardingUrl !== undefined && news.onboardingUrl !== olds.onboardingUrl,
+    news.onboardingUrl !== undefined &&
+      news.onboardingUrl !== olds.onboardingUrl &&
+      news.onboardingUrl !== notKept.onboardingUrl,
     () =>
       `onboardingUrl: the partner has ${quote(olds.onboardingUrl)}, the program declares ${quote(news.onboardingUrl)}`,
   );
@@ -299,29 +320,73 @@ export function planConnection(desired: boolean, liveConnected: boolean): Step[]
   return desired ? [{ call: "beginOnboarding" }] : [{ call: "disconnect" }];
 }
 
+/** The live partner as planning sees it. */
+export interface LiveView {
+  displayName: string | null;
+  onboardingUrl: string | null;
+  connected: boolean;
+  notKept?: NotKept;
+}
+
+/** What the program declares that planning acts on; an undefined field is left as Graph has it. */
+export interface Desired {
+  displayName?: string;
+  onboardingUrl?: string;
+  connected: boolean;
+}
+
 /**
- * The calls of an update: PATCH only changed fields; a new `onboardingUrl` on a connected partner means
- * disconnect, patch, begin onboarding again (the connector was authorised at the old URL).
+ * The calls of an update: a PATCH of the declared fields that differ (names ignoring letter case, values Graph
+ * did not keep not again), and only the connection change the program declares. A new `onboardingUrl` never
+ * disconnects a connected partner: a disconnect happens only for `connected: false`. Connecting PATCHes first,
+ * so that onboarding begins with the new fields; disconnecting disconnects first.
  */
-export function planUpdate(
-  live: { displayName: string | null; onboardingUrl: string | null; connected: boolean },
-  desired: { displayName: string; onboardingUrl?: string; connected: boolean },
-): Step[] {
+export function planUpdate(live: LiveView, desired: Desired): Step[] {
   const fields: PartnerFields = {};
-  if (desired.displayName !== live.displayName) fields.displayName = desired.displayName;
-  const urlChanged = desired.onboardingUrl !== undefined && desired.onboardingUrl !== live.onboardingUrl;
-  if (urlChanged) fields.onboardingUrl = desired.onboardingUrl;
+  const notKept = live.notKept ?? {};
+  if (
+    desired.displayName !== undefined &&
+    !sameName(desired.displayName, live.displayName) &&
+    desired.displayName !== notKept.displayName
+  )
+    fields.displayName = desired.displayName;
+  if (
+    desired.onboardingUrl !== undefined &&
+    desired.onboardingUrl !== live.onboardingUrl &&
+    desired.onboardingUrl !== notKept.onboardingUrl
+  )
+    fields.onboardingUrl = desired.onboardingUrl;
   const patch: Step[] = Object.keys(fields).length > 0 ? [{ call: "patch", fields }] : [];
-  if (urlChanged && live.connected) {
-    return [
-      { call: "disconnect" },
-      ...patch,
-      ...(desired.connected ? [{ call: "beginOnboarding" } as Step] : []),
-    ];
-  }
   if (desired.connected && !live.connected) return [...patch, ...planConnection(true, false)];
   return [...planConnection(desired.connected, live.connected), ...patch];
 }
+
+/**
+ * Whether to read the partner back after `steps`: a PATCH may not be kept, and beginning onboarding may make
+ * the service write its own `onboardingUrl`, which matters only when the program declares one.
+ */
+export function needsReadBack(steps: Step[], desired: Desired): boolean {
+  return steps.some(
+    (s) => s.call === "patch" || (s.call === "beginOnboarding" && desired.onboardingUrl !== undefined),
+  );
+}
+
+/** The declared values the live partner does not hold after the writes: what Graph did not keep. */
+export function notKeptAfter(
+  live: Pick<LiveView, "displayName" | "onboardingUrl">,
+  desired: Desired,
+): NotKept {
+  const notKept: NotKept = {};
+  if (desired.displayName !== undefined && !sameName(desired.displayName, live.displayName))
+    notKept.displayName = desired.displayName;
+  if (desired.onboardingUrl !== undefined && desired.onboardingUrl !== live.onboardingUrl)
+    notKept.onboardingUrl = desired.onboardingUrl;
+  return notKept;
+}
+
+/** Partner names compare trimmed and ignoring letter case, as the duplicate-name check and Intune show them. */
+export const sameName = (a: unknown, b: unknown) =>
+  typeof a === "string" && typeof b === "string" && a.trim().toLowerCase() === b.trim().toLowerCase();
 
 /** The calls of a delete: always disconnect (the state may be stale), then DELETE when asked. */
 export function planDelete(deleteOnDestroy: boolean): ("disconnect" | "delete")[] {
@@ -344,7 +409,13 @@ export function statusAfter(status: OnboardingStatus, steps: Step[]): Onboarding
 /** State outputs from the live partner and the resource's own settings; no `undefined` (protobuf refuses it). */
 export function toOutputs(
   live: Partner,
-  own: { tenantId: string; apiVersion: ApiVersion; deleteOnDestroy: boolean; adopted: boolean },
+  own: {
+    tenantId: string;
+    apiVersion: ApiVersion;
+    deleteOnDestroy: boolean;
+    adopted: boolean;
+    notKept?: NotKept;
+  },
   nowMs: number,
 ): PartnerOutputs {
   const expiry = live.onboardingRequestExpiryDateTime ?? null;
@@ -360,5 +431,6 @@ export function toOutputs(
     lastConnectionDateTime: live.lastConnectionDateTime ?? null,
     onboardingRequestExpiryDateTime: own.apiVersion === "beta" ? expiry : null,
     adopted: own.adopted,
+    notKept: own.notKept ?? {},
   };
 }

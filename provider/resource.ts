@@ -5,13 +5,21 @@ export const REMOTE_ASSISTANCE_PARTNER_TYPE = "pulumi-nodejs:dynamic/intune:Remo
 
 /** Inputs of a {@link RemoteAssistancePartner}. */
 export interface RemoteAssistancePartnerArgs {
-  /** The partner's name in Intune, e.g. "TeamViewer Connector". Unique per tenant. */
-  displayName: pulumi.Input<string>;
-  /** https URL of the partner's portal where an administrator completes onboarding. */
+  /**
+   * The partner's name in Intune, e.g. "TeamViewer Connector". Unique per tenant, ignoring letter case. Required
+   * but when adopting by `partnerId`, where an omitted name is left as Graph has it.
+   */
+  displayName?: pulumi.Input<string>;
+  /** https URL of the partner's portal where an administrator completes onboarding. Omitted: left as Graph has it. */
   onboardingUrl?: pulumi.Input<string>;
   /**
-   * Adopt this existing partner (the tenant's TeamViewer connector, say) instead of creating one: the import
-   * path, since `pulumi import` does not work for dynamic resources.
+   * Adopt the tenant's existing partner named `displayName` (Intune's own TeamViewer connector, say) instead of
+   * creating one; never creates. Only matters when the resource is created: afterwards it is the same partner.
+   */
+  adopt?: pulumi.Input<boolean>;
+  /**
+   * Adopt this existing partner by its id instead of creating one: the import path, since `pulumi import` does
+   * not work for dynamic resources.
    */
   partnerId?: pulumi.Input<string>;
   /** Desired connection state. Default `true`; `false` disconnects the connector. */
@@ -81,6 +89,11 @@ export class RemoteAssistancePartner extends pulumi.dynamic.Resource {
   declare readonly onboardingRequestExpiryDateTime: pulumi.Output<string | null>;
   /** True when this resource adopted an existing partner rather than creating it. */
   declare readonly adopted: pulumi.Output<boolean>;
+  /**
+   * Declared values Graph did not keep, by property (the service writes `onboardingUrl` itself, say): left as
+   * Graph has them, and not written again while the program declares the same value.
+   */
+  declare readonly notKept: pulumi.Output<{ displayName?: string; onboardingUrl?: string }>;
 
   constructor(name: string, args: RemoteAssistancePartnerArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -88,7 +101,9 @@ export class RemoteAssistancePartner extends pulumi.dynamic.Resource {
       name,
       {
         // Every output seeded, so that each exists on the resource even when its input is not given.
+        displayName: undefined,
         onboardingUrl: undefined,
+        adopt: undefined,
         partnerId: undefined,
         connected: undefined,
         deleteOnDestroy: undefined,
@@ -99,6 +114,7 @@ export class RemoteAssistancePartner extends pulumi.dynamic.Resource {
         lastConnectionDateTime: undefined,
         onboardingRequestExpiryDateTime: undefined,
         adopted: undefined,
+        notKept: undefined,
       },
       opts,
       "intune",

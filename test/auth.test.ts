@@ -11,7 +11,7 @@ import {
 } from "../provider/graph/auth";
 import { GraphClient } from "../provider/graph/client";
 import { PartnersApi } from "../provider/graph/partners";
-import { useEmulator } from "./support/emulator";
+import { standInAzureCli, useEmulator } from "./support/emulator";
 import { withEnv } from "./support/env";
 
 const READ_WRITE = ["DeviceManagementServiceConfig.ReadWrite.All"];
@@ -171,26 +171,7 @@ describe("authentication with real @azure/identity credentials against the emula
     if (process.platform === "win32") this.skip(); // the stand-in az below is a POSIX shell script
     const tenantId = randomUUID();
     emu().registerApp({ clientId: "cli-user-tenant", tenants: [tenantId], permissions: READ_WRITE });
-    // A stand-in for `az account get-access-token`, answering only the exact arguments the credential must pass.
-    const { token, exp } = emu().entra.issue({
-      tid: tenantId,
-      aud: emu().graphEndpoint,
-      appid: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-      scp: READ_WRITE.join(" "),
-      upn: "admin@contoso.example",
-    });
-    const answer = JSON.stringify({
-      accessToken: token,
-      expires_on: exp,
-      tenant: tenantId,
-      tokenType: "Bearer",
-    });
-    const az = join(dir, "az");
-    writeFileSync(
-      az,
-      `#!/bin/sh\ncase "$*" in\n  "account get-access-token --output json --resource ${emu().graphEndpoint} --tenant ${tenantId}") echo '${answer}' ;;\n  *) echo "unexpected: $*" >&2; exit 1 ;;\nesac\n`,
-      { mode: 0o755 },
-    );
+    standInAzureCli(emu(), tenantId, dir);
     await withEnv({ PATH: `${dir}:${process.env.PATH}` }, () => listWith({ kind: "azureCli" }, tenantId));
   });
 

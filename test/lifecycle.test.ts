@@ -6,11 +6,15 @@ import {
   deleteOnDestroyOf,
   diffPartner,
   isConnected,
+  needsReadBack,
+  notKeptAfter,
   planConnection,
   planDelete,
   planUpdate,
   statusAfter,
   UNKNOWN,
+  type Desired,
+  type LiveView,
   type PartnerOutputs,
   type Step,
 } from "../provider/lifecycle";
@@ -347,20 +351,13 @@ describe("diffPartner", () => {
 });
 
 describe("planning Graph calls", () => {
-  const live = (
-    over: Partial<{ displayName: string; onboardingUrl: string | null; connected: boolean }> = {},
-  ) => ({
+  const live = (over: Partial<LiveView> = {}): LiveView => ({
     displayName: "TV",
-    onboardingUrl: "https://a.example" as string | null,
+    onboardingUrl: "https://a.example",
     connected: true,
     ...over,
   });
-  const table: [
-    string,
-    ReturnType<typeof live>,
-    { displayName: string; onboardingUrl?: string; connected: boolean },
-    Step[],
-  ][] = [
+  const table: [string, LiveView, Desired, Step[]][] = [
     ["nothing for nothing changed", live(), { displayName: "TV", connected: true }, []],
     [
       "one disconnect for connected: false",
@@ -381,14 +378,10 @@ describe("planning Graph calls", () => {
       [{ call: "patch", fields: { displayName: "TV2" } }],
     ],
     [
-      "disconnect, PATCH, beginOnboarding for a new URL on a connected partner",
+      "a PATCH alone for a new URL on a connected partner: never a disconnect",
       live(),
       { displayName: "TV", onboardingUrl: "https://b.example", connected: true },
-      [
-        { call: "disconnect" },
-        { call: "patch", fields: { onboardingUrl: "https://b.example" } },
-        { call: "beginOnboarding" },
-      ],
+      [{ call: "patch", fields: { onboardingUrl: "https://b.example" } }],
     ],
     [
       "disconnect then PATCH for a new URL with connected: false",
@@ -408,9 +401,46 @@ describe("planning Graph calls", () => {
       { displayName: "TV", onboardingUrl: "https://b.example", connected: false },
       [{ call: "patch", fields: { onboardingUrl: "https://b.example" } }],
     ],
+    ["nothing for a name in another letter case", live(), { displayName: "tv", connected: true }, []],
+    ["nothing for an omitted name: left as Graph has it", live(), { connected: true }, []],
+    [
+      "nothing for values Graph did not keep, declared again",
+      live({ notKept: { onboardingUrl: "https://b.example", displayName: "Mine" } }),
+      { displayName: "Mine", onboardingUrl: "https://b.example", connected: true },
+      [],
+    ],
+    [
+      "a PATCH of a new value where an older one was not kept",
+      live({ notKept: { onboardingUrl: "https://b.example" } }),
+      { displayName: "TV", onboardingUrl: "https://c.example", connected: true },
+      [{ call: "patch", fields: { onboardingUrl: "https://c.example" } }],
+    ],
   ];
   for (const [name, l, desired, expected] of table)
     it(`plans ${name}`, () => assert.deepEqual(planUpdate(l, desired), expected));
+
+  it("reads back after a PATCH, and after beginOnboarding only when the program declares an onboardingUrl", () => {
+    assert.equal(needsReadBack([{ call: "patch", fields: { displayName: "A" } }], { connected: true }), true);
+    assert.equal(needsReadBack([{ call: "beginOnboarding" }], { connected: true }), false);
+    assert.equal(
+      needsReadBack([{ call: "beginOnboarding" }], { connected: true, onboardingUrl: "https://a.example" }),
+      true,
+    );
+    assert.equal(needsReadBack([{ call: "disconnect" }], { connected: false, displayName: "A" }), false);
+  });
+
+  it("names the declared values the live partner does not hold as not kept", () => {
+    const desired = { displayName: "TV", onboardingUrl: "https://a.example", connected: true };
+    assert.deepEqual(notKeptAfter({ displayName: "tv", onboardingUrl: "https://a.example" }, desired), {});
+    assert.deepEqual(
+      notKeptAfter({ displayName: "Other", onboardingUrl: "https://service.example" }, desired),
+      {
+        displayName: "TV",
+        onboardingUrl: "https://a.example",
+      },
+    );
+    assert.deepEqual(notKeptAfter({ displayName: "Other", onboardingUrl: null }, { connected: true }), {});
+  });
 
   it("plans connection steps only when desired and live differ", () => {
     assert.deepEqual(planConnection(true, true), []);

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   defaultClientId,
   defaultClientSecret,
@@ -63,4 +65,29 @@ export function clientFor(
     retry: { retryDelayInMs: 10, maxRetryDelayInMs: 50, ...options.retry },
   });
   return { client, retries, tokens };
+}
+
+/**
+ * A stand-in for the Azure CLI in `dir`: `az account get-access-token` answers, for exactly the arguments
+ * `AzureCliCredential` must pass, a delegated token of an administrator of `tenantId` (put `dir` first on PATH).
+ */
+export function standInAzureCli(emulator: Emulator, tenantId: string, dir: string): void {
+  const { token, exp } = emulator.entra.issue({
+    tid: tenantId,
+    aud: emulator.graphEndpoint,
+    appid: "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+    scp: "DeviceManagementServiceConfig.ReadWrite.All",
+    upn: "admin@contoso.example",
+  });
+  const answer = JSON.stringify({
+    accessToken: token,
+    expires_on: exp,
+    tenant: tenantId,
+    tokenType: "Bearer",
+  });
+  writeFileSync(
+    join(dir, "az"),
+    `#!/bin/sh\ncase "$*" in\n  "account get-access-token --output json --resource ${emulator.graphEndpoint} --tenant ${tenantId}") echo '${answer}' ;;\n  *) echo "unexpected: $*" >&2; exit 1 ;;\nesac\n`,
+    { mode: 0o755 },
+  );
 }
