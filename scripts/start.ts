@@ -1,6 +1,8 @@
 /**
- * `npm start`: the basic example against the emulator, end to end with the Pulumi CLI: starts the emulator,
- * `pulumi up` with a local file backend, shows the partner's state, then `pulumi destroy` (the disconnect).
+ * `npm start`: the example a real tenant needs (adopt its TeamViewer connector) against the emulator's realistic
+ * profile, end to end with the Pulumi CLI: `pulumi up` adopts Intune's own row by name and begins onboarding;
+ * the administrator's confirmation at TeamViewer is played by the emulator's confirm URL; `pulumi refresh`
+ * sees it onboarded; `pulumi destroy` disconnects it and leaves it in the tenant.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -31,7 +33,7 @@ async function main(): Promise<number> {
     console.error(INSTALL);
     return 1;
   }
-  const emulator = await startEmulator({ seedTeamViewer: true, onboardingDelayMs: 3_000 });
+  const emulator = await startEmulator({ profile: "realistic" });
   const backend = join(root, ".pulumi-state");
   mkdirSync(backend, { recursive: true });
   const tenantId = emulator.env().AZURE_TENANT_ID;
@@ -42,18 +44,27 @@ async function main(): Promise<number> {
     PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "",
     PULUMI_SKIP_UPDATE_CHECK: "true",
   };
+  const row = emulator.intuneRow(tenantId)!;
   console.log(
-    `Emulator: Graph ${emulator.graphEndpoint}, Entra ${emulator.authorityHost} (tenant ${tenantId})`,
+    `Emulator (realistic profile): Graph ${emulator.graphEndpoint}, Entra ${emulator.authorityHost}; tenant ` +
+      `${tenantId} holds Intune's own '${row.displayName}' (${row.id}), ${row.status}`,
   );
   try {
     run(["stack", "select", "--create", "emulator"], env);
+    run(["config", "set", "protect", "false"], env); // the demo destroys what it adopted
     run(["up", "--yes", "--refresh"], env);
     run(["stack", "output", "--json"], env);
-    console.log("\nThe emulator's view of the tenant:");
-    for (const p of emulator.tenant(tenantId).all()) console.log(`  ${p.displayName} (${p.id}): ${p.status}`);
+    console.log(
+      `\nThe administrator completes onboarding at TeamViewer (the emulator: POST ${emulator.confirmUrl(tenantId, row.id)})`,
+    );
+    emulator.tenant(tenantId).confirmOnboarding(row.id);
+    run(["refresh", "--yes"], env);
+    run(["stack", "output", "onboardingStatus"], env);
     emulator.clearLog();
     run(["destroy", "--yes"], env);
     console.log(`\nGraph calls made by the destroy: ${emulator.calls().join(", ")}`);
+    const after = emulator.intuneRow(tenantId)!;
+    console.log(`Intune's row is still there: '${after.displayName}' (${after.id}), ${after.status}`);
     return 0;
   } finally {
     await emulator.close();

@@ -6,7 +6,7 @@ import { REPO_ROOT } from "../testing/engine";
 import { runProgram } from "./support/program";
 
 describe("examples", () => {
-  it("basic registers one connected partner with the real serialized provider and exports its state", async () => {
+  it("basic creates one connected partner with the real serialized provider and exports its state", async () => {
     const { registered, exports } = await runProgram(
       join(REPO_ROOT, "examples/basic/index.ts"),
       "intune-remote-assistance",
@@ -36,27 +36,28 @@ describe("examples", () => {
     assert.equal(registered[0].inputs.connected, false);
   });
 
-  it("adopt-teamviewer adopts the configured partner id", async () => {
+  it("adopt-teamviewer adopts the tenant's TeamViewer connector by name, protected", async () => {
     const { registered } = await runProgram(
       join(REPO_ROOT, "examples/adopt-teamviewer/index.ts"),
       "intune-remote-assistance",
-      {
-        "intune-remote-assistance:partnerId": "tv-1",
-      },
+      {},
     );
-    assert.equal(registered[0].inputs.partnerId, "tv-1");
-    assert.equal(
-      registered[0].inputs.deleteOnDestroy,
-      undefined,
-      "the provider's default (false when adopting) applies",
-    );
+    const [r] = registered;
+    assert.equal(r.inputs.adopt, true);
+    assert.equal(r.inputs.displayName, "TeamViewer Connector");
+    assert.equal(r.inputs.partnerId, undefined);
+    assert.equal(r.inputs.deleteOnDestroy, undefined, "the provider's default (false when adopting) applies");
   });
 
-  it("adopt-teamviewer requires a partnerId", async () => {
-    await assert.rejects(
-      runProgram(join(REPO_ROOT, "examples/adopt-teamviewer/index.ts"), "intune-remote-assistance", {}),
-      /Missing required configuration variable 'intune-remote-assistance:partnerId'/,
+  it("adopt-teamviewer adopts by id when configured, leaving the name as Intune has it", async () => {
+    const { registered } = await runProgram(
+      join(REPO_ROOT, "examples/adopt-teamviewer/index.ts"),
+      "intune-remote-assistance",
+      { "intune-remote-assistance:partnerId": "tv-1" },
     );
+    assert.equal(registered[0].inputs.partnerId, "tv-1");
+    assert.equal(registered[0].inputs.adopt, undefined);
+    assert.equal(registered[0].inputs.displayName, undefined);
   });
 });
 
@@ -86,7 +87,7 @@ describe("npm start", function () {
     assert.equal(result.status, 0, result.stderr);
     assert.match(
       result.stdout,
-      /Graph calls made by the destroy: POST \/remoteAssistancePartners\/[^/]+\/disconnect, DELETE/,
+      /Graph calls made by the destroy: POST \/remoteAssistancePartners\/[^/]+\/disconnect\n/,
     );
   });
 });

@@ -1,4 +1,5 @@
-// The basic example: one remote assistance partner, connected unless the stack config says otherwise.
+// Create a new remote assistance partner and keep it connected, for a tenant that lets partners be created
+// (most tenants hold only Intune's own TeamViewer connector: examples/adopt-teamviewer manages that one).
 //   pulumi config set connected false   # the next `pulumi up` disconnects it
 import * as pulumi from "@pulumi/pulumi";
 import { RemoteAssistancePartner } from "pulumi-intune-remote-assistance";
