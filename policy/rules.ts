@@ -100,9 +100,31 @@ export function teardownByPolicy(): ResourceValidationPolicy {
       },
     },
     remediateResource: remediateResourceOfType(RemoteAssistancePartner, (partner, args) => {
-      if (typeof partner.displayName !== "string" || partner.connected === false) return undefined;
-      if (!mustTearDown(partner.displayName, args.getConfig<TeardownConfig>())) return undefined;
+      if (partner.connected === false) return undefined;
+      const config = args.getConfig<TeardownConfig>();
+      // A partner adopted by id may declare no name: only a teardown reaches it (see intune-partner-name-declared).
+      const name = typeof partner.displayName === "string" ? partner.displayName : undefined;
+      if (name === undefined ? !config.teardown : !mustTearDown(name, config)) return undefined;
       return { ...args.props, connected: false };
+    }),
+  };
+}
+
+/**
+ * Advisory: every partner declares its `displayName`, since the teardown allowlist matches declared names and
+ * a partner adopted by `partnerId` alone is out of its reach (but for a teardown of all).
+ */
+export function nameDeclared(): ResourceValidationPolicy {
+  return {
+    name: "intune-partner-name-declared",
+    description: "A partner declares its displayName, so that the teardown allowlist can match it.",
+    enforcementLevel: "advisory",
+    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, _args, reportViolation) => {
+      if (partner.displayName === undefined) {
+        reportViolation(
+          `Partner ${partner.partnerId ?? ""} declares no displayName: the intune-partner-teardown allowlist matches declared names, so it cannot tell whether this partner is allowed. Declare its displayName.`,
+        );
+      }
     }),
   };
 }
@@ -115,7 +137,8 @@ export function protectAdoptedProduction(): ResourceValidationPolicy {
     enforcementLevel: "advisory",
     configSchema: { properties: { production: { type: "boolean", default: false } } },
     validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, args, reportViolation) => {
-      if (!args.getConfig<{ production?: boolean }>().production || partner.partnerId === undefined) return;
+      const adopts = partner.partnerId !== undefined || partner.adopt === true;
+      if (!args.getConfig<{ production?: boolean }>().production || !adopts) return;
       if (!args.opts.protect && partner.deleteOnDestroy === true) {
         reportViolation(
           `'${partner.displayName}' adopts the tenant's connector with deleteOnDestroy: true and no protect: a destroy would delete it. Set protect: true, or leave deleteOnDestroy false.`,
@@ -127,5 +150,11 @@ export function protectAdoptedProduction(): ResourceValidationPolicy {
 
 /** Every rule of the pack. */
 export function intunePolicies(): ResourceValidationPolicy[] {
-  return [allowedOnboardingHosts(), httpsOnboardingUrl(), teardownByPolicy(), protectAdoptedProduction()];
+  return [
+    allowedOnboardingHosts(),
+    httpsOnboardingUrl(),
+    teardownByPolicy(),
+    nameDeclared(),
+    protectAdoptedProduction(),
+  ];
 }

@@ -7,6 +7,7 @@ import {
   intunePolicies,
   matches,
   mustTearDown,
+  nameDeclared,
   protectAdoptedProduction,
   teardownByPolicy,
 } from "../policy/rules";
@@ -171,6 +172,11 @@ describe("policy rules", () => {
         false,
       );
     });
+    it("disconnects a partner adopted by id without a name only on a teardown of all", async () => {
+      const unnamed = { partnerId: "p1", connected: true };
+      assert.equal(await remediate(policy, args(unnamed, { allowedPartners: ["TeamViewer*"] })), undefined);
+      assert.equal((await remediate(policy, args(unnamed, { teardown: true })))?.connected, false);
+    });
     it("allows everything without an allowlist", async () => {
       assert.equal(await remediate(policy, args(props, {})), undefined);
     });
@@ -178,6 +184,21 @@ describe("policy rules", () => {
       assert.equal(mustTearDown("A", {}), false);
       assert.equal(mustTearDown("A", { allowedPartners: [] }), true);
       assert.equal(mustTearDown("A", { teardown: true }), true);
+    });
+  });
+
+  describe("intune-partner-name-declared (advisory)", () => {
+    const policy = nameDeclared();
+    it("is advisory", () => assert.equal(policy.enforcementLevel, "advisory"));
+    it("warns about a partner adopted by id without a name, which an allowlist cannot match", async () => {
+      assert.match(
+        (await violations(policy, args({ partnerId: "p1" })))[0],
+        /Partner p1 declares no displayName: the intune-partner-teardown allowlist matches declared names/,
+      );
+      assert.deepEqual(
+        await violations(policy, args({ partnerId: "p1", displayName: "TeamViewer Connector" })),
+        [],
+      );
     });
   });
 
@@ -199,6 +220,10 @@ describe("policy rules", () => {
       );
       assert.deepEqual(await violations(policy, args(adopted, { production: false })), []);
     });
+    it("counts a partner adopted by name as adopted", async () => {
+      const byName = { displayName: "TeamViewer Connector", adopt: true, deleteOnDestroy: true };
+      assert.equal((await violations(policy, args(byName, { production: true }))).length, 1);
+    });
   });
 
   it("the pack holds every rule, each matched by the resource's type token", () => {
@@ -207,6 +232,7 @@ describe("policy rules", () => {
       "intune-onboarding-host-allowed",
       "intune-onboarding-url-https",
       "intune-partner-teardown",
+      "intune-partner-name-declared",
       "intune-adopted-production-protected",
     ]);
     for (const p of intunePolicies()) {
