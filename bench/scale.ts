@@ -6,11 +6,18 @@
  */
 import { readFileSync } from "node:fs";
 import { defaultClientId, defaultClientSecret, type Emulator } from "../emulator";
-import { ProviderHost, programInputs, urnOf } from "../testing/engine";
+import { ProviderCallError, ProviderHost, programInputs, urnOf } from "../testing/engine";
 
 export interface ScaleCase {
   partners: number;
   tenants: number;
+}
+
+/** What a tenant grants one app, per window: the rate the throttle bound is computed from. */
+export interface Granted {
+  windowMs: number;
+  appWrites: number;
+  appAll: number;
 }
 
 export interface ScaleResult extends ScaleCase {
@@ -21,6 +28,8 @@ export interface ScaleResult extends ScaleCase {
   requests: number;
   throttled: number;
   failures: number;
+  /** Partners in the tenants that the caller does not know of (no id came back for them). */
+  orphans: number;
   tokenRequests: number;
   /** Peak resident memory of the process doing the work (the host for ours), in MiB; undefined off Linux. */
   peakMemoryInMiB?: number;
@@ -35,15 +44,25 @@ export function throttleBoundInMs(
   return Math.max((writes / limits.appWrites) * limits.windowMs, (all / limits.appAll) * limits.windowMs);
 }
 
-/** The issue's target: within 1.3× of the throttle bound, 429s under 5 % of requests, no failures. */
+/**
+ * The targets: no failures and no orphans; within 1.3× of the throttle bound and 429s under 5 % of requests
+ * where the limit is the documented one, within 1.5× and under 10 % where it is not known to the client.
+ */
 export function meetsTarget(
-  r: Pick<ScaleResult, "wallInMs" | "boundInMs" | "requests" | "throttled" | "failures">,
+  r: Pick<ScaleResult, "wallInMs" | "boundInMs" | "requests" | "throttled" | "failures" | "orphans">,
+  limitKnown = true,
 ): boolean {
-  return r.wallInMs <= 1.3 * r.boundInMs && r.throttled < 0.05 * r.requests && r.failures === 0;
+  const [ratio, share] = limitKnown ? [1.3, 0.05] : [1.5, 0.1];
+  return (
+    r.wallInMs <= ratio * r.boundInMs &&
+    r.throttled < share * r.requests &&
+    r.failures === 0 &&
+    r.orphans === 0
+  );
 }
 
-function busiestBound(emulator: Emulator, tenants: string[], since: number): number {
-  const limits = emulator.throttle?.limits;
+function busiestBound(emulator: Emulator, tenants: string[], since: number, granted?: Granted): number {
+  const limits = granted ?? emulator.throttle?.limits;
   if (!limits) return 0;
   return Math.max(
     ...tenants.map((t) => {
@@ -53,24 +72,27 @@ function busiestBound(emulator: Emulator, tenants: string[], since: number): num
   );
 }
 
-/** Runs `work` and measures what it sent to the emulator. */
+/** Runs `work` (which records the id of each partner it knows of) and measures what it sent to the emulator. */
 async function measure(
   emulator: Emulator,
   tenants: string[],
-  work: () => Promise<PromiseSettledResult<unknown>[]>,
+  granted: Granted | undefined,
+  work: (known: Set<string>) => Promise<PromiseSettledResult<unknown>[]>,
 ): Promise<Omit<ScaleResult, keyof ScaleCase | "who">> {
   const since = emulator.requests.length;
   const tokensBefore = emulator.tokenRequests.length;
+  const known = new Set<string>();
   const started = Date.now();
-  const results = await work();
+  const results = await work(known);
   const wallInMs = Date.now() - started;
   const requests = emulator.requests.slice(since);
   return {
     wallInMs,
-    boundInMs: busiestBound(emulator, tenants, since),
+    boundInMs: busiestBound(emulator, tenants, since, granted),
     requests: requests.length,
     throttled: requests.filter((r) => r.status === 429).length,
     failures: results.filter((r) => r.status === "rejected").length,
+    orphans: tenants.flatMap((t) => emulator.tenant(t).all()).filter((p) => !known.has(p.id)).length,
     tokenRequests: emulator.tokenRequests.length - tokensBefore,
   };
 }
@@ -85,26 +107,54 @@ export function peakMemoryInMiB(pid: number): number | undefined {
   }
 }
 
+/** How a run is set up: what the tenant grants, and what the client is told. */
+export interface RunSetup {
+  /** The rate the throttle bound is computed from; default the emulator's per-app limits. */
+  granted?: Granted;
+  /** Intune's documented budget as our provider is configured with it (the window compressed, if so). */
+  documented?: { windowMs: number; writes: number; requests: number };
+}
+
 /** Creates the partners through one dynamic-provider host, all at once, as the engine would. */
-export async function runOurs(emulator: Emulator, tenants: string[], c: ScaleCase): Promise<ScaleResult> {
-  const limits = emulator.throttle?.limits;
+export async function runOurs(
+  emulator: Emulator,
+  tenants: string[],
+  c: ScaleCase,
+  setup: RunSetup = {},
+): Promise<ScaleResult> {
   const host = await ProviderHost.start({ env: emulator.env() });
   try {
-    // Pacing at the emulator's limits; off when the emulator does not throttle.
+    // Pacing at Intune's documented budget, whatever the emulator enforces: the provider is not told.
+    const documented = setup.documented;
     await host.configure({
-      "intune:rateWindowSeconds": String((limits?.windowMs ?? 20_000) / 1000),
-      "intune:writesPerWindow": String(limits?.appWrites ?? 0),
-      "intune:requestsPerWindow": String(limits?.appAll ?? 0),
+      "intune:rateWindowSeconds": String((documented?.windowMs ?? 20_000) / 1000),
+      "intune:writesPerWindow": String(documented?.writes ?? 0),
+      "intune:requestsPerWindow": String(documented?.requests ?? 0),
       "intune:retryDeadlineSeconds": "3600",
     });
     const { __provider } = (await programInputs("scale", { displayName: "scale" })).inputs;
-    const measured = await measure(emulator, tenants, () =>
+    // Warm, as the Graph JS SDK is in this process: the provider and its libraries loaded, by one operation in
+    // a tenant of its own. Each measured tenant still costs its token and connection, as for the SDK. The cold
+    // start a real `pulumi up` pays once is in the cold-start table.
+    await host.delete("warm-up", urnOf("warm-up"), {
+      __provider,
+      tenantId: emulator.newTenant(),
+      apiVersion: "beta",
+      deleteOnDestroy: false,
+    });
+    const measured = await measure(emulator, tenants, setup.granted, (known) =>
       Promise.allSettled(
         Array.from({ length: c.partners }, async (_, i) => {
           const urn = urnOf(`scale-${i}`);
           const tenantId = tenants[i % tenants.length];
           const { inputs } = await host.check(urn, {}, { __provider, displayName: `ours-${i}`, tenantId });
-          await host.create(urn, inputs);
+          try {
+            known.add((await host.create(urn, inputs)).id);
+          } catch (e) {
+            // ErrorResourceInitFailed: the partner is in state, known to the engine.
+            if (e instanceof ProviderCallError && e.initFailed) known.add(e.initFailed.id);
+            throw e;
+          }
         }),
       ),
     );
@@ -115,7 +165,12 @@ export async function runOurs(emulator: Emulator, tenants: string[], c: ScaleCas
 }
 
 /** The same requests with the Microsoft Graph JS SDK and its default middleware, in this process. */
-export async function runGraphSdk(emulator: Emulator, tenants: string[], c: ScaleCase): Promise<ScaleResult> {
+export async function runGraphSdk(
+  emulator: Emulator,
+  tenants: string[],
+  c: ScaleCase,
+  setup: RunSetup = {},
+): Promise<ScaleResult> {
   const { Client } =
     require("@microsoft/microsoft-graph-client") as typeof import("@microsoft/microsoft-graph-client");
   const { TokenCredentialAuthenticationProvider } =
@@ -143,7 +198,7 @@ export async function runGraphSdk(emulator: Emulator, tenants: string[], c: Scal
     }),
   );
   const path = "/deviceManagement/remoteAssistancePartners";
-  const measured = await measure(emulator, tenants, () => {
+  const measured = await measure(emulator, tenants, setup.granted, (known) => {
     const lists = new Map(tenants.map((t) => [t, clients.get(t)!.api(path).get()]));
     return Promise.allSettled(
       Array.from({ length: c.partners }, async (_, i) => {
@@ -153,6 +208,7 @@ export async function runGraphSdk(emulator: Emulator, tenants: string[], c: Scal
         const created = await client
           .api(path)
           .post({ "@odata.type": "#microsoft.graph.remoteAssistancePartner", displayName: `sdk-${i}` });
+        known.add(created.id);
         await client.api(`${path}/${created.id}`).get();
         await client.api(`${path}/${created.id}/beginOnboarding`).post(undefined);
       }),

@@ -226,6 +226,36 @@ export class Emulator {
     if (!current.includes(this.caCertPem)) tls.setDefaultCACertificates([...current, this.caCertPem]);
   }
 
+  /**
+   * Another app's steady traffic in `tenants`, counted against the tenants' budgets as real requests are (for
+   * benchmarks where other apps share a tenant's limits). Returns the function that stops it.
+   */
+  otherAppLoad(tenants: string[], perWindow: { writes: number; requests: number }): () => void {
+    const throttle = this.throttle;
+    if (!throttle) return () => undefined;
+    const tickMs = throttle.limits.windowMs / perWindow.requests;
+    const writeEvery = Math.max(1, Math.round(perWindow.requests / Math.max(1, perWindow.writes)));
+    const isWrite = (n: number) => perWindow.writes > 0 && n % writeEvery === 0;
+    // The window already holds the last window's worth of it: the load is steady from the first request on.
+    const startedAtMs = Date.now();
+    for (let n = 0; n < perWindow.requests; n++) {
+      for (const t of tenants)
+        throttle.admit(t, "other-app", isWrite(n), startedAtMs - throttle.limits.windowMs + n * tickMs);
+    }
+    let sent = 0;
+    const timer = setInterval(
+      () => {
+        // As many requests as the elapsed time allows at the steady rate, each admitted or refused like a real one.
+        for (const due = Math.floor((Date.now() - startedAtMs) / tickMs); sent < due; sent++) {
+          for (const t of tenants)
+            throttle.admit(t, "other-app", perWindow.writes > 0 && sent % writeEvery === 0);
+        }
+      },
+      Math.max(5, tickMs),
+    );
+    return () => clearInterval(timer);
+  }
+
   /** The URL that confirms a pending onboarding, as a person signing in at the partner's site would. */
   confirmUrl(tenantId: string, partnerId: string): string {
     return `${this.graphEndpoint}/_emulator/tenants/${tenantId}/partners/${partnerId}/confirm`;

@@ -83,23 +83,29 @@ function graphFor(tenantId: string): GraphClient {
       tenantId,
       `intune:auth ${s.credential.kind}`,
     );
-    const pacer = s.pacing && new Pacer(s.pacing);
     let reportedAtInMs = 0;
+    const pacer =
+      s.pacing &&
+      new Pacer(s.pacing, (event) => {
+        const windowSeconds = s.pacing!.windowMs / 1000;
+        if (event.kind === "decreased") {
+          report(
+            `Graph throttled ${event.write ? "writes" : "requests"} to tenant ${tenantId} below the documented limit; pacing them at ${event.allowed} per ${windowSeconds} s (it accepted ${event.accepted} in the last window)`,
+          );
+        } else if (event.waitedInMs > 2_000 && Date.now() - reportedAtInMs > 10_000) {
+          reportedAtInMs = Date.now();
+          report(
+            `pacing requests to tenant ${tenantId} (${event.allowed.writes} writes and ${event.allowed.requests} requests per ${windowSeconds} s); a request waited ${(event.waitedInMs / 1000).toFixed(1)} s`,
+          );
+        }
+      });
     client = new GraphClient({
       graphEndpoint: s.graphEndpoint,
       tokens,
       retry: s.retry,
       requestTimeoutInMs: s.requestTimeoutInMs,
       onRetry: report,
-      beforeSend: async ({ method }) => {
-        const waitedInMs = (await pacer?.acquire(method !== "GET")) ?? 0;
-        if (waitedInMs > 2_000 && Date.now() - reportedAtInMs > 10_000) {
-          reportedAtInMs = Date.now();
-          report(
-            `pacing requests to tenant ${tenantId} at Intune's limit (${s.pacing!.writes} writes and ${s.pacing!.requests} requests per ${s.pacing!.windowMs / 1000} s); a request waited ${(waitedInMs / 1000).toFixed(1)} s`,
-          );
-        }
-      },
+      pacer,
     });
     clients.set(tenantKey(tenantId), client);
   }

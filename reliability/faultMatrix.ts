@@ -11,8 +11,12 @@ import type { PartnerOutputs } from "../provider/lifecycle";
 export interface MatrixFault {
   name: string;
   fault: Fault | "revoke";
-  /** Transient faults must not fail the operation. */
+  /** How many requests in a row it hits. Default 1. */
+  times?: number;
+  /** Transient faults must not fail the operation... */
   transient: boolean;
+  /** ...but for these operations, where the fault is a real answer. */
+  permanentFor?: string[];
 }
 
 export const matrixFaults: MatrixFault[] = [
@@ -36,7 +40,16 @@ export const matrixFaults: MatrixFault[] = [
   {
     name: "500 Intune nested message",
     fault: { kind: "status", status: 500, body: "intune" },
-    transient: false,
+    transient: true,
+  },
+  {
+    // Idempotent calls are retried; a create's 500 is reconciled like a lost answer: sent once more after
+    // Graph showed nothing, the second 500 ends it with a clear error.
+    name: "500 twice in a row",
+    fault: { kind: "status", status: 500, body: "intune" },
+    times: 2,
+    transient: true,
+    permanentFor: ["create"],
   },
   { name: "502", fault: { kind: "status", status: 502 }, transient: true },
   { name: "503 non-JSON body", fault: { kind: "status", status: 503, body: "text" }, transient: true },
@@ -51,7 +64,13 @@ export const matrixFaults: MatrixFault[] = [
   },
   { name: "401 revoked token", fault: "revoke", transient: true },
   { name: "403", fault: { kind: "status", status: 403, body: "intune" }, transient: false },
-  { name: "404", fault: { kind: "status", status: 404, code: "ResourceNotFound" }, transient: true },
+  {
+    // Intune is eventually consistent; but the collection a create POSTs to cannot be missing.
+    name: "404",
+    fault: { kind: "status", status: 404, code: "ResourceNotFound" },
+    transient: true,
+    permanentFor: ["create"],
+  },
   { name: "409", fault: { kind: "status", status: 409 }, transient: false },
   { name: "malformed JSON", fault: { kind: "malformed" }, transient: true },
 ];
@@ -71,8 +90,6 @@ interface MatrixOp {
   succeeded(store: TenantStore, seeded: StoredPartner | undefined, cell: Cell): string | undefined;
   /** After a failure: `undefined` when nothing is half-done, else what is. */
   failed(store: TenantStore, seeded: StoredPartner | undefined): string | undefined;
-  /** A 404 on this request is a real answer (the collection cannot be missing), not eventual consistency. */
-  notFoundIsPermanent?: boolean;
 }
 
 const ITEM = /^\/deviceManagement\/remoteAssistancePartners\/[^/]+$/;
@@ -125,7 +142,6 @@ export const matrixOps: MatrixOp[] = [
   {
     name: "create",
     key: { method: "POST", path: /^\/deviceManagement\/remoteAssistancePartners$/ },
-    notFoundIsPermanent: true,
     prepare: () => undefined,
     run: async (tenantId) => ({
       id: (await provider.create(await checked({ displayName: NAME, tenantId }))).id,
@@ -240,7 +256,7 @@ export async function runFaultMatrix(
       await provider.delete("warm-up", { tenantId, apiVersion: "beta", deleteOnDestroy: false });
       emulator.clearLog();
       if (f.fault === "revoke") emulator.entra.revokeTokens(tenantId);
-      else emulator.faults.add(withDate(f.fault), { ...op.key, tenantId });
+      else emulator.faults.add(withDate(f.fault), { ...op.key, tenantId }, f.times);
       let cell: Cell | undefined;
       let error: Error | undefined;
       try {
@@ -250,7 +266,7 @@ export async function runFaultMatrix(
       }
       emulator.faults.clear();
       const requests = emulator.requests.length;
-      const mustComplete = f.transient && !(f.name === "404" && op.notFoundIsPermanent);
+      const mustComplete = f.transient && !f.permanentFor?.includes(op.name);
       let violation: string | undefined;
       if (cell) {
         violation = op.succeeded(store, seeded, cell);

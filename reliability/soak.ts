@@ -67,7 +67,12 @@ export async function runSoak(
   const random = seededRandom(options.seed);
   const tenants = Array.from({ length: options.tenants }, newTenant);
   const host = await ProviderHost.start({ env: emulator.env() });
-  await host.configure({ "intune:consistencyWindowSeconds": "1", "intune:requestTimeoutSeconds": "0.5" });
+  // Pacing on, its window compressed: the chaos answers 429 at random, and each lowers the budget for a window.
+  await host.configure({
+    "intune:consistencyWindowSeconds": "1",
+    "intune:requestTimeoutSeconds": "0.5",
+    "intune:rateWindowSeconds": "2",
+  });
   const stack = new Stack(host);
   // The SDK serializes the same provider for every resource: take it once from a real registration.
   const { __provider } = (await programInputs("soak", { displayName: "soak" })).inputs;

@@ -384,6 +384,46 @@ for (const profile of profiles)
       assert.equal(ours().length, 0);
     });
 
+    it("completes a disconnect that meets two 500s in a row, retrying with backoff", async () => {
+      await stack.up({ tv: await inputs("Shaky") });
+      const { id } = entry("tv");
+      emu().faults.add({ kind: "status", status: 500, body: "intune" }, { path: "/disconnect" }, 2);
+      emu().clearLog();
+      await stack.upOne("tv", await inputs("Shaky", { connected: false }));
+      assert.deepEqual(calls(), [
+        `POST ${P}/${id}/disconnect`,
+        `POST ${P}/${id}/disconnect`,
+        `POST ${P}/${id}/disconnect`,
+      ]);
+      assert.equal(store().find(id)?.status, "notOnboarded");
+      const retries = await engine.settled(2);
+      assert.ok(
+        retries.some((l) =>
+          /^intune: Graph POST .*\/disconnect met HTTP 500 \(request-id [^)]+\); retry 2\/8 in /.test(l),
+        ),
+        retries.join("\n"),
+      );
+    });
+
+    it("fails a lasting 500 with Intune's Operation ID and the request-id of every attempt", async () => {
+      await stack.up({ tv: await inputs("Broken") });
+      emu().faults.add({ kind: "status", status: 500, body: "intune" }, { path: "/disconnect" }, 10);
+      emu().clearLog();
+      const error = await stack
+        .upOne("tv", await inputs("Broken", { connected: false }))
+        .catch((e: Error) => e);
+      assert.ok(error instanceof Error);
+      const ids = emu()
+        .requests.filter((r) => r.path.endsWith("/disconnect"))
+        .map((r) => r.requestId);
+      assert.ok(ids.length >= 4, `${ids.length} attempts`);
+      assert.match(
+        error.message,
+        /500 InternalServerError: An error has occurred - Operation ID \(for customer support\): /,
+      );
+      for (const requestId of ids.slice(0, 4)) assert.ok(error.message.includes(requestId), requestId);
+    });
+
     it("a failed DELETE after the disconnect leaves state that the next destroy finishes", async () => {
       await stack.up({ tv: await inputs("Half") });
       const { id } = entry("tv");

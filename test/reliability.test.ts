@@ -32,7 +32,7 @@ describe("fault matrix: every operation × every fault", function () {
       [],
       matrixTable(rows),
     );
-    assert.equal(rows.length, 2 * 18 + 5 * 6);
+    assert.equal(rows.length, 2 * matrixFaults.length + 5 * sample.length);
   });
 });
 

@@ -3,6 +3,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import fetch, { type Response } from "node-fetch";
 import type { TokenSource } from "./auth";
+import type { Pacer } from "./pacer";
 import { GraphError, parseErrorBody } from "./errors";
 import {
   decideRetry,
@@ -24,11 +25,8 @@ export interface GraphClientOptions {
   requestTimeoutInMs?: number;
   /** Receives one line per retry wait, for the person running `pulumi up`. */
   onRetry?: (message: string) => void;
-  /**
-   * Waits until the request may be sent (client-side pacing); called before every attempt. Its waits are
-   * scheduling, not retrying: they do not count against the retry deadline.
-   */
-  beforeSend?: (request: { method: string }) => Promise<unknown>;
+  /** Client-side pacing around every attempt (a {@link Pacer}); none when undefined. */
+  pacer?: Pick<Pacer, "acquire" | "settle">;
   /** Source of jitter; `Math.random` by default. */
   random?: () => number;
   userAgent?: string;
@@ -110,13 +108,16 @@ export class GraphClient {
     let retries = 0;
     let tokenRefreshed = false;
     let freshConnection = false;
+    const earlierRequestIds: string[] = [];
     for (;;) {
       const clientRequestId = randomUUID();
       const token = await this.options.tokens.getToken({ abortSignal: request.abortSignal });
-      const pacingStartedAtInMs = Date.now();
-      await this.options.beforeSend?.({ method });
-      startedAtInMs += Date.now() - pacingStartedAtInMs;
+      // The pacer's waits are scheduling, not retrying: they do not count against the retry deadline.
+      const ticket = await this.options.pacer?.acquire(method !== "GET");
+      startedAtInMs += ticket?.waitedInMs ?? 0;
       const attempt = await this.attempt(url, request, token, clientRequestId, freshConnection);
+      if (ticket)
+        this.options.pacer!.settle(ticket, attempt.kind === "response" && attempt.response.status === 429);
       let outcome: AttemptOutcome;
       let error: GraphError;
       if (attempt.kind === "response") {
@@ -159,11 +160,11 @@ export class GraphClient {
             status: response.status,
             retryAfterInMs: parseRetryAfterInMs((n) => response.headers.get(n), Date.now()),
           };
-          error = httpError(response, text, method, path, ids);
+          error = httpError(response, text, method, path, ids, earlierRequestIds);
         }
       } else {
         outcome = attempt.outcome;
-        error = transportError(attempt, method, path, clientRequestId, this.timeoutInMs);
+        error = transportError(attempt, method, path, clientRequestId, this.timeoutInMs, earlierRequestIds);
       }
       const decision = decideRetry(
         outcome,
@@ -189,10 +190,12 @@ export class GraphClient {
           requestId: error.requestId,
           clientRequestId: error.clientRequestId,
           date: error.date,
+          earlierRequestIds,
           cause: error,
         });
       }
       retries++;
+      earlierRequestIds.push(error.requestId ?? `client-request-id ${clientRequestId}`);
       this.options.onRetry?.(
         `Graph ${method} ${path} met ${decision.because}` +
           (error.requestId ? ` (request-id ${error.requestId})` : "") +
@@ -270,6 +273,7 @@ function httpError(
   method: string,
   path: string,
   ids: { requestId?: string; clientRequestId: string; date?: string },
+  earlierRequestIds: string[],
 ): GraphError {
   const body = parseErrorBody(text);
   const redirect = response.status >= 300 && response.status < 400;
@@ -286,6 +290,7 @@ function httpError(
     clientRequestId: ids.clientRequestId,
     date: body?.date ?? ids.date,
     outcomeUnknown: response.status >= 500,
+    earlierRequestIds: [...earlierRequestIds],
   });
 }
 
@@ -295,6 +300,7 @@ function transportError(
   path: string,
   clientRequestId: string,
   timeoutInMs: number,
+  earlierRequestIds: string[],
 ): GraphError {
   const timedOut = attempt.outcome.kind === "timeout";
   const code = (attempt.error as { code?: string }).code;
@@ -307,6 +313,7 @@ function transportError(
     path,
     clientRequestId,
     outcomeUnknown: attempt.outcome.kind !== "notSent",
+    earlierRequestIds: [...earlierRequestIds],
   });
 }
 

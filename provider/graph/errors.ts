@@ -21,6 +21,8 @@ export interface GraphErrorDetails {
    * non-idempotent request reconcile from live state instead.
    */
   outcomeUnknown?: boolean;
+  /** The request-ids (or client-request-ids) of the attempts retried before this one. */
+  earlierRequestIds?: string[];
   cause?: unknown;
 }
 
@@ -51,6 +53,7 @@ export class GraphError extends Error {
   readonly clientRequestId?: string;
   readonly date?: string;
   readonly outcomeUnknown: boolean;
+  readonly earlierRequestIds: string[];
 
   constructor(details: GraphErrorDetails) {
     super(formatMessage(details), details.cause === undefined ? undefined : { cause: details.cause });
@@ -62,6 +65,7 @@ export class GraphError extends Error {
     this.clientRequestId = details.clientRequestId;
     this.date = details.date;
     this.outcomeUnknown = details.outcomeUnknown ?? false;
+    this.earlierRequestIds = details.earlierRequestIds ?? [];
   }
 }
 
@@ -84,6 +88,7 @@ function formatMessage(d: GraphErrorDetails): string {
     d.requestId && `request-id ${d.requestId}`,
     d.clientRequestId && `client-request-id ${d.clientRequestId}`,
     d.date && `date ${d.date}`,
+    d.earlierRequestIds?.length && `earlier attempts: ${d.earlierRequestIds.join(", ")}`,
   ].filter(Boolean);
   const hint = d.statusCode === 403 ? ` ${FORBIDDEN_HINT}` : "";
   const idText = ids.length > 0 ? ` (${ids.join(", ")})` : "";

@@ -52,8 +52,23 @@ export type RetryDecision =
   /** Graph (or the backoff) asks for a wait that the deadline does not leave. */
   | { action: "fail"; reason: "deadline"; delayInMs: number };
 
-/** Statuses Graph documents as transient (plus 502, a gateway that never reached Intune). */
-const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
+/** Statuses Graph documents as transient: throttling and unavailability (plus 502, a gateway). */
+const THROTTLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/**
+ * Server errors worth a few retries of an idempotent request, as Azure's own pipeline retries them
+ * (`@azure/core-rest-pipeline`: 408 and every 5xx but 501 and 505): Intune's 500 ("An internal server error
+ * has occurred - Operation ID …") is commonly transient.
+ */
+export function isServerError(status: number): boolean {
+  return (
+    (status === 408 || (status >= 500 && status <= 599 && status !== 501 && status !== 505)) &&
+    !THROTTLE_STATUSES.has(status)
+  );
+}
+
+/** Retries of a server error: a few, since a 500 that lasts is a real failure to report, not to wait out. */
+export const SERVER_ERROR_RETRIES = 3;
 
 /** Decides whether to retry an attempt, and after how long. */
 export function decideRetry(
@@ -68,7 +83,9 @@ export function decideRetry(
   const safeToRepeat =
     ctx.idempotent || outcome.kind === "notSent" || (outcome.kind === "status" && outcome.status === 429);
   if (!safeToRepeat) return { action: "fail", reason: "notIdempotent" };
-  if (ctx.retriesSoFar >= options.maxRetries) return { action: "fail", reason: "retriesExhausted" };
+  const serverError = outcome.kind === "status" && isServerError(outcome.status);
+  const maxRetries = serverError ? Math.min(options.maxRetries, SERVER_ERROR_RETRIES) : options.maxRetries;
+  if (ctx.retriesSoFar >= maxRetries) return { action: "fail", reason: "retriesExhausted" };
   const retryAfterInMs = outcome.kind === "status" ? outcome.retryAfterInMs : undefined;
   const delayInMs = retryAfterInMs ?? backoffDelayInMs(ctx.retriesSoFar, ctx.random, options);
   if (delayInMs > ctx.remainingInMs) return { action: "fail", reason: "deadline", delayInMs };
@@ -78,7 +95,9 @@ export function decideRetry(
 function describe(outcome: AttemptOutcome): string | undefined {
   switch (outcome.kind) {
     case "status":
-      return TRANSIENT_STATUSES.has(outcome.status) ? `HTTP ${outcome.status}` : undefined;
+      return THROTTLE_STATUSES.has(outcome.status) || isServerError(outcome.status)
+        ? `HTTP ${outcome.status}`
+        : undefined;
     case "unreadable":
       return "an unreadable response body";
     case "notSent":
