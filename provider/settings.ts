@@ -115,24 +115,28 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     problems.push(`intune:tenantId '${tenantId}' is not a tenant GUID or domain`);
   }
 
-  // Secrets set in stack config are only visible to the provider, so they choose their credential; from the
-  // environment, DefaultAzureCredential finds them itself.
+  // The credential is built from the resolved settings, whatever their source (stack config or environment,
+  // as Terraform's Azure providers do): under `default`, a client id with a secret, a certificate or a
+  // federated token file chooses that credential, so that config and environment may each hold a part.
   const clientSecret = pick("clientSecret", "AZURE_CLIENT_SECRET");
   const clientCertificatePath = pick("clientCertificatePath", "AZURE_CLIENT_CERTIFICATE_PATH");
   const federatedTokenFile = pick("federatedTokenFile", "AZURE_FEDERATED_TOKEN_FILE");
-  const inferred: CredentialKind | undefined = config("intune:clientSecret")
-    ? "clientSecret"
-    : config("intune:clientCertificatePath")
-      ? "clientCertificate"
-      : config("intune:federatedTokenFile")
-        ? "workloadIdentity"
-        : undefined;
-  const kindName = pick("auth", "INTUNE_AUTH") ?? inferred ?? "default";
-  const kind = (credentialKinds as readonly string[]).includes(kindName)
+  const clientId = pick("clientId", "AZURE_CLIENT_ID");
+  const kindName = pick("auth", "INTUNE_AUTH") ?? "default";
+  const chosen = (credentialKinds as readonly string[]).includes(kindName)
     ? (kindName as CredentialKind)
     : undefined;
-  if (!kind) problems.push(`intune:auth '${kindName}' is not one of ${credentialKinds.join(", ")}`);
-  const clientId = pick("clientId", "AZURE_CLIENT_ID");
+  if (!chosen) problems.push(`intune:auth '${kindName}' is not one of ${credentialKinds.join(", ")}`);
+  const kind: CredentialKind | undefined =
+    chosen !== "default"
+      ? chosen
+      : clientSecret
+        ? "clientSecret"
+        : clientCertificatePath
+          ? "clientCertificate"
+          : federatedTokenFile
+            ? "workloadIdentity"
+            : "default";
   const needs: Partial<Record<CredentialKind, [string, string | undefined][]>> = {
     clientSecret: [
       ["intune:clientId (AZURE_CLIENT_ID)", clientId],
@@ -148,8 +152,10 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     ],
     deviceCode: [["intune:clientId (AZURE_CLIENT_ID)", clientId]],
   };
+  const why =
+    chosen === "default" && kind !== "default" ? ` (chosen under intune:auth default by what is set)` : "";
   for (const [key, value] of (kind && needs[kind]) || []) {
-    if (value === undefined) problems.push(`intune:auth ${kind} needs ${key}`);
+    if (value === undefined) problems.push(`intune:auth ${kind}${why} needs ${key}`);
   }
 
   const retry: RetryOptions = {

@@ -59,9 +59,34 @@ describe("resolveSettings", () => {
     assert.equal(s.credential.kind, "clientSecret");
   });
 
-  it("leaves a secret from the environment to DefaultAzureCredential", () => {
-    const s = resolveSettings(none, { AZURE_CLIENT_ID: "app", AZURE_CLIENT_SECRET: "x" });
-    assert.equal(s.credential.kind, "default");
+  it("chooses the credential from the resolved settings, whatever their source", () => {
+    const table: [Record<string, string>, Record<string, string>, string][] = [
+      [{}, { AZURE_CLIENT_ID: "app", AZURE_CLIENT_SECRET: "x" }, "clientSecret"],
+      [
+        { "intune:tenantId": "contoso.onmicrosoft.com", "intune:clientId": "app" },
+        { AZURE_CLIENT_SECRET: "x" },
+        "clientSecret",
+      ],
+      [{ "intune:clientId": "app" }, { AZURE_CLIENT_CERTIFICATE_PATH: "/cert.pem" }, "clientCertificate"],
+      [{ "intune:federatedTokenFile": "/token" }, { AZURE_CLIENT_ID: "app" }, "workloadIdentity"],
+      [{ "intune:auth": "default" }, { AZURE_CLIENT_ID: "app", AZURE_CLIENT_SECRET: "x" }, "clientSecret"],
+      [
+        { "intune:auth": "managedIdentity" },
+        { AZURE_CLIENT_ID: "app", AZURE_CLIENT_SECRET: "x" },
+        "managedIdentity",
+      ],
+      [{ "intune:clientId": "app" }, {}, "default"],
+    ];
+    for (const [stack, env, kind] of table) {
+      assert.equal(resolveSettings(config(stack), env).credential.kind, kind, JSON.stringify([stack, env]));
+    }
+  });
+
+  it("names both keys when a secret is set without a client id", () => {
+    assert.throws(
+      () => resolveSettings(none, { AZURE_CLIENT_SECRET: "x" }),
+      /intune:auth clientSecret \(chosen under intune:auth default by what is set\) needs intune:clientId \(AZURE_CLIENT_ID\)/,
+    );
   });
 
   it("reads the tuning knobs in seconds", () => {

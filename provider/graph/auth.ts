@@ -157,15 +157,54 @@ export class CachedTokenSource implements TokenSource {
   }
 }
 
-/** A credential could not produce a token. Its message names the credential and tenant, never a secret. */
+/**
+ * A credential could not produce a token. Its message names the credential and tenant, never a secret, and
+ * says what to do where the cause is a known one.
+ */
 export class AuthenticationFailedError extends Error {
   override readonly name = "AuthenticationFailedError";
   constructor(credential: string, tenantId: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${reason}`, {
-      cause,
-    });
+    super(
+      `Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${explainAuthFailure(reason)}`,
+      {
+        cause,
+      },
+    );
   }
+}
+
+/** The credentials `DefaultAzureCredential` tries, by the names its errors use. */
+const CHAIN =
+  /^CredentialUnavailableError: (?:Error: )?(?:Unable to execute )?(\w+?Credential|Visual Studio Code|Azure CLI|Azure Developer CLI|PowerShell)/;
+
+/** A credential's failure, shortened where it is long and followed by the fix where the cause is known. Pure. */
+export function explainAuthFailure(reason: string): string {
+  if (
+    /endpoints_resolution_error|self[- ]signed certificate|unable to verify the first certificate/i.test(
+      reason,
+    )
+  ) {
+    return (
+      `${reason.split("\n")[0]}. Entra's discovery document could not be fetched: Node does not trust the ` +
+      "authority's TLS certificate, or cannot reach it. Against the emulator, export NODE_EXTRA_CA_CERTS as " +
+      "`npm run emulator` prints it; behind a TLS-inspecting proxy, export NODE_EXTRA_CA_CERTS with its CA; " +
+      "else check intune:authorityHost (AZURE_AUTHORITY_HOST) and the network."
+    );
+  }
+  if (reason.startsWith("ChainedTokenCredential authentication failed")) {
+    const tried = reason
+      .split("\n")
+      .map((line) => CHAIN.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+    return (
+      `DefaultAzureCredential found no credential that works${tried.length > 0 ? ` (unavailable: ${tried.join(", ")})` : ""}. ` +
+      "Set intune:auth to the credential you mean: clientSecret (intune:clientId and intune:clientSecret, or " +
+      "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET), clientCertificate, workloadIdentity, managedIdentity, azureCli " +
+      "(after az login) or deviceCode."
+    );
+  }
+  return reason;
 }
 
 /**
