@@ -40,6 +40,7 @@ Starts a Graph + Entra emulator on loopback and prints the environment to export
   --read-lag-ms N                  how long a created partner stays invisible to reads (0)
   --no-throttle                    do not enforce Intune's request limits
   --no-teamviewer                  optimistic: start with an empty tenant
+  --log-requests                   print one line per Graph request: method, path, status (never a token)
 Switches for what a real tenant may do (unconfirmed; off unless given):
 ${Object.values(SWITCHES)
   .map(([flag, help]) => `  --${flag.padEnd(30)} ${help}`)
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
       "read-lag-ms": { type: "string", default: "0" },
       "no-throttle": { type: "boolean", default: false },
       "no-teamviewer": { type: "boolean", default: false },
+      "log-requests": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
       ...Object.fromEntries(Object.values(SWITCHES).map(([flag]) => [flag, { type: "boolean" as const }])),
     },
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     readLagMs: Number(values["read-lag-ms"]),
     throttle: values["no-throttle"] ? false : undefined,
     seedTeamViewer: !realistic && !values["no-teamviewer"],
+    logRequests: values["log-requests"] ? (line) => console.log(line) : undefined,
     ...Object.fromEntries(
       alternatives.map((a) => [a, (values as Record<string, unknown>)[SWITCHES[a][0]] === true]),
     ),

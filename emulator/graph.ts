@@ -93,6 +93,8 @@ export class GraphService {
     private readonly faults: FaultPlan,
     private readonly throttle: () => Throttle | undefined,
     private readonly behaviour: () => GraphBehaviour,
+    /** Called once a request has been answered (or its connection dropped). */
+    private readonly onAnswered?: (request: LoggedRequest) => void,
   ) {}
 
   handle(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -120,6 +122,7 @@ export class GraphService {
       committed: false,
     };
     this.requests.push(entry);
+    res.once("close", () => this.onAnswered?.(entry));
     const respond = (answer: Answer, fault?: Fault) => {
       entry.status = answer.status;
       entry.committed = answer.committed;

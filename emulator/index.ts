@@ -55,6 +55,8 @@ export interface EmulatorOptions extends Partial<StoreTiming>, Partial<GraphBeha
   seedTeamViewer?: boolean;
   /** Serve Graph over https too (clients that refuse plain http, such as the Graph JS SDK). Default false. */
   graphHttps?: boolean;
+  /** Receives one line per Graph request answered: method, path, status (never a header or a token). */
+  logRequests?: (line: string) => void;
 }
 
 /** A running Graph + Entra emulator. Everything is in memory; `close()` frees the ports. */
@@ -118,6 +120,11 @@ export class Emulator {
       this.faults,
       () => this.throttle,
       () => this.behaviour,
+      options.logRequests &&
+        ((r) =>
+          options.logRequests!(
+            `${new Date(r.atMs).toISOString()} ${r.method} /${r.apiVersion}${r.path}${r.query} ${r.status === -1 ? "connection dropped" : r.status}${r.fault ? ` (injected ${r.fault})` : ""}${r.tenantId ? ` tenant ${r.tenantId}` : ""}`,
+          )),
     );
   }
 

@@ -3,21 +3,25 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fetch from "node-fetch";
 import { alternatives } from "../emulator";
 import { join } from "node:path";
-import { ProviderHost, REPO_ROOT, Stack, programInputs } from "../testing/engine";
+import { ProviderHost, Stack, programInputs } from "../testing/engine";
+import { REPO_ROOT } from "./support/repo";
 
-/** Starts `npm run emulator -- <args>`; resolves its output once it has printed `until`. */
-function startCli(args: string[], until: string): { child: ChildProcess; output: Promise<string> } {
+/** Starts `npm run emulator -- <args>`; resolves its output once it has printed `until`; `all()` is all so far. */
+function startCli(
+  args: string[],
+  until: string,
+): { child: ChildProcess; output: Promise<string>; all: () => string } {
   const child = spawn(process.execPath, [join(REPO_ROOT, "bin/emulator/cli.js"), ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
+  let text = "";
   const output = new Promise<string>((ok) => {
-    let text = "";
     child.stdout!.on("data", (d: Buffer) => {
       text += d.toString();
       if (text.includes(until)) ok(text);
     });
   });
-  return { child, output };
+  return { child, output, all: () => text };
 }
 
 /** Stops it as Ctrl-C would, expecting a clean exit. */
@@ -46,6 +50,7 @@ describe("npm run emulator", function () {
       "--read-lag-ms",
       "--no-throttle",
       "--no-teamviewer",
+      "--log-requests",
       "--rewrite-onboarding-url",
       "--ignore-patch",
       "--refuse-create-delete",
@@ -58,7 +63,10 @@ describe("npm run emulator", function () {
   });
 
   it("starts the realistic profile with Intune's row, and confirms its onboarding by hand at the printed URL", async () => {
-    const { child, output } = startCli(["--profile", "realistic", "--ignore-patch"], "curl -X POST");
+    const { child, output, all } = startCli(
+      ["--profile", "realistic", "--ignore-patch", "--log-requests"],
+      "curl -X POST",
+    );
     try {
       const text = await output;
       assert.match(text, /^# Intune remote assistance emulator \(realistic, --ignore-patch\)/);
@@ -78,6 +86,16 @@ describe("npm run emulator", function () {
         await stack.refresh();
         assert.equal(stack.state.get("tv")!.outputs.onboardingStatus, "onboarded");
         await stack.destroy();
+        const logged = all()
+          .split("\n")
+          .filter((l) => / (GET|POST|PATCH|DELETE) \//.test(l));
+        assert.match(logged[0], /^\S+Z GET \/beta\/deviceManagement\/remoteAssistancePartners 200 tenant /);
+        assert.ok(
+          logged.some((l) =>
+            l.includes(`POST /beta/deviceManagement/remoteAssistancePartners/${rowId}/disconnect 204`),
+          ),
+        );
+        assert.ok(!/Bearer|eyJ/.test(all()), "no token in the request log");
       } finally {
         await host.stop();
       }
