@@ -1,4 +1,4 @@
-// The policy pack: `pulumi up --policy-pack ./policy --policy-pack-config policy/config.example.json`.
+// The policy pack: `pulumi up --policy-pack ./policy --policy-pack-config policy/config.json`.
 // Constructing a PolicyPack starts its gRPC server, so the rules live in rules.ts, tested on their own.
 import { PolicyPack } from "@pulumi/policy";
 import { intunePolicies } from "./rules";

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INTUNE_ROW_NAME } from "../emulator";
-import { REPO_ROOT } from "../testing/engine";
+import { REPO_ROOT } from "./support/repo";
 import { useEmulator } from "./support/emulator";
 
 describe("npx pulumi-intune-remote-assistance partners", function () {

@@ -3,15 +3,38 @@
  * job needs and use the commands the README documents; the multi-tenant and fan-out examples do what they say.
  */
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { fanOut, type Tenant } from "../examples/automation/fanout";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
-import { REPO_ROOT } from "../testing/engine";
+import { REPO_ROOT } from "./support/repo";
 import { runProgram } from "./support/program";
 
-const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+/** The user documentation: the README and the pages it links. */
+const readme = [
+  join(REPO_ROOT, "README.md"),
+  ...readdirSync(join(REPO_ROOT, "docs")).map((f) => join(REPO_ROOT, "docs", f)),
+]
+  .map((f) => readFileSync(f, "utf8"))
+  .join("\n");
+
+/**
+ * The spec fields of the operator's `pulumi.com/v1` Stack, as its CRD (pulumi-kubernetes-operator v2.9.0,
+ * `deploy/crds/pulumi.com_stacks.yaml`) lists them.
+ */
+const STACK_SPEC_FIELDS = new Set(
+  "accessTokenSecret backend branch commit config configRef continueResyncOnCommitMatch destroyOnFinalize envRefs envSecrets environment envs expectNoRefreshChanges fluxSource gitAuth gitAuthSecret prerequisites preview programRef projectRepo refresh repoDir resyncFrequencySeconds retryMaxBackoffDurationSeconds retryOnUpdateConflict runProgram secrets secretsProvider secretsRef serviceAccountName shallow stack targetDependents targets updateTemplate useLocalStackOnly workspaceReclaimPolicy workspaceTemplate".split(
+    " ",
+  ),
+);
+
+/** The inputs of pulumi/actions v7 (its `action.yml`). */
+const PULUMI_ACTION_INPUTS = new Set(
+  "command stack-name pulumi-version pulumi-version-file work-dir comment-on-pr comment-on-pr-number comment-on-summary github-token cloud-url secrets-provider parallel message config-map expect-no-changes diff replace exclude exclude-dependents target target-dependents policyPacks policyPackConfigs refresh upsert remove edit-pr-comment color exclude-protected plan suppress-outputs suppress-progress always-include-summary continue-on-error log-verbosity log-flow debug".split(
+    " ",
+  ),
+);
 
 describe("Pulumi Kubernetes Operator Stack", () => {
   const docs = parseAllDocuments(readFileSync(join(REPO_ROOT, "deploy/operator/stack.yaml"), "utf8")).map(
@@ -34,6 +57,25 @@ describe("Pulumi Kubernetes Operator Stack", () => {
     assert.equal(stack.spec.destroyOnFinalize, true);
   });
 
+  it("uses only fields of the operator's Stack CRD", () => {
+    assert.deepEqual(
+      Object.keys(stack.spec).filter((k) => !STACK_SPEC_FIELDS.has(k)),
+      [],
+    );
+  });
+
+  it("binds the workspace's service account to system:auth-delegator, as operator v2 requires", () => {
+    const binding = docs.find((d) => d.kind === "ClusterRoleBinding");
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: "system:auth-delegator",
+    });
+    assert.deepEqual(binding.subjects, [
+      { kind: "ServiceAccount", name: account.metadata.name, namespace: account.metadata.namespace },
+    ]);
+  });
+
   it("runs under Azure workload identity", () => {
     assert.equal(stack.spec.serviceAccountName, account.metadata.name);
     assert.ok(account.metadata.annotations["azure.workload.identity/client-id"]);
@@ -46,15 +88,58 @@ describe("Pulumi Kubernetes Operator Stack", () => {
 });
 
 describe("GitHub Actions workflow", () => {
-  const workflow = parse(
-    readFileSync(join(REPO_ROOT, "deploy/github-actions/intune-remote-assistance.yml"), "utf8"),
-  );
+  const text = readFileSync(join(REPO_ROOT, "deploy/github-actions/intune-remote-assistance.yml"), "utf8");
+  const workflow = parse(text);
   const steps: { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> }[] =
     workflow.jobs.pulumi.steps;
   const pulumiStep = (event: string) =>
     steps.find((s) => s.uses?.startsWith("pulumi/actions") && s.if?.includes(`'${event}'`))!;
   const asCommand = (s: (typeof steps)[number]) =>
     `pulumi ${s.with!.command}${s.with!.refresh ? " --refresh" : ""}${s.with!["expect-no-changes"] ? " --expect-no-changes" : ""}`;
+
+  it("is a valid workflow by the workflow schema (action-validator)", () => {
+    const { validateWorkflow } = require("@action-validator/core") as typeof import("@action-validator/core");
+    assert.deepEqual(validateWorkflow(text).errors, []);
+  });
+
+  it("uses the current major versions of its actions, and only inputs pulumi/actions has", () => {
+    const versions = Object.fromEntries(
+      steps.filter((s) => s.uses).map((s) => s.uses!.split("@") as [string, string]),
+    );
+    assert.deepEqual(versions, {
+      "actions/checkout": "v7",
+      "actions/setup-node": "v7",
+      "actions/github-script": "v8",
+      "pulumi/actions": "v7",
+    });
+    for (const step of steps.filter((s) => s.uses?.startsWith("pulumi/actions")))
+      assert.deepEqual(
+        Object.keys(step.with!).filter((k) => !PULUMI_ACTION_INPUTS.has(k)),
+        [],
+        step.name,
+      );
+  });
+
+  it("installs the policy pack and runs every pulumi step with it and its committed config", () => {
+    assert.ok(steps.some((s) => s.run?.startsWith("npm install --prefix policy")));
+    for (const step of steps.filter((s) => s.uses?.startsWith("pulumi/actions"))) {
+      assert.equal(step.with!.policyPacks, "./policy", step.name);
+      assert.equal(step.with!.policyPackConfigs, "./policy/config.json", step.name);
+    }
+    const config = JSON.parse(readFileSync(join(REPO_ROOT, "policy/config.json"), "utf8"));
+    assert.deepEqual(
+      config["intune-partner-teardown"],
+      { teardown: false },
+      "the committed config disconnects nothing",
+    );
+    const pack = JSON.parse(readFileSync(join(REPO_ROOT, "policy/package.json"), "utf8"));
+    assert.deepEqual(Object.keys(pack.dependencies).sort(), [
+      "@pulumi/policy",
+      "@pulumi/pulumi",
+      "pulumi-intune-remote-assistance",
+      "typescript",
+    ]);
+  });
 
   it("runs on pull requests, pushes to main and a schedule, with an OIDC token", () => {
     assert.ok("pull_request" in workflow.on);

@@ -13,7 +13,8 @@ import {
   type RemoteAssistancePartnerArgs,
 } from "../provider";
 import { useEmulator } from "./support/emulator";
-import { ProviderHost, REPO_ROOT, Stack, programInputs, type StateEntry } from "../testing/engine";
+import { ProviderHost, Stack, programInputs, type StateEntry } from "../testing/engine";
+import { REPO_ROOT } from "./support/repo";
 
 /**
  * Another checkout: this package's files at another path, sharing the dependencies by symlink; without the

@@ -4,10 +4,9 @@
  * service receives the host's log lines, as the CLI would.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { dirname } from "node:path";
+import type * as grpcTypes from "@grpc/grpc-js";
+import type { Struct as StructType } from "google-protobuf/google/protobuf/struct_pb";
 import * as pulumi from "@pulumi/pulumi";
 import {
   REMOTE_ASSISTANCE_PARTNER_TYPE,
@@ -15,12 +14,16 @@ import {
   type RemoteAssistancePartnerArgs,
 } from "../provider";
 
+// gRPC and protobuf as @pulumi/pulumi's own stubs were generated against: the program's copies, not a second one.
+const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
+const fromPulumi = (id: string) => require(require.resolve(id, { paths: [pulumiDir] }));
+const grpc = fromPulumi("@grpc/grpc-js") as typeof grpcTypes;
+const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb") as { Struct: typeof StructType };
+const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb");
 const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
 const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
 const statusproto = require("@pulumi/pulumi/proto/status_pb");
-
-export const REPO_ROOT = resolve(__dirname, "..");
 
 // A host outlives a test process that dies, and then spins on its closed stderr: never leave one behind.
 const running = new Set<ChildProcess>();
@@ -37,7 +40,7 @@ export class FakeEngine {
 
   async start(): Promise<void> {
     this.server.addService(engrpc.EngineService, {
-      log: (call: { request: { getMessage(): string } }, callback: (e: null, r: Empty) => void) => {
+      log: (call: { request: { getMessage(): string } }, callback: (e: null, r: unknown) => void) => {
         this.logs.push(call.request.getMessage());
         callback(null, new Empty());
       },
@@ -85,7 +88,10 @@ export class ProviderCallError extends Error {
 }
 
 export interface HostOptions {
-  /** Working directory of the host: the Pulumi program's directory. Default: the repository root. */
+  /**
+   * Working directory of the host: the Pulumi program's directory, where `pulumi-intune-remote-assistance` is
+   * installed. Default: this process's working directory.
+   */
   cwd?: string;
   env?: Record<string, string>;
   engine?: FakeEngine;
@@ -98,19 +104,19 @@ export class ProviderHost {
     private readonly child: ChildProcess,
     private readonly client: Record<
       string,
-      (req: unknown, cb: (e: grpc.ServiceError | null, r: never) => void) => void
+      (req: unknown, cb: (e: grpcTypes.ServiceError | null, r: never) => void) => void
     >,
   ) {}
 
   static async start(options: HostOptions = {}): Promise<ProviderHost> {
     const entry = require.resolve("@pulumi/pulumi/cmd/dynamic-provider", {
-      paths: [options.cwd ?? REPO_ROOT],
+      paths: [options.cwd ?? process.cwd()],
     });
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env))
       if (v !== undefined && !/^(AZURE_|INTUNE_|IDENTITY_)/.test(k)) env[k] = v;
     const child = spawn(process.execPath, [entry, options.engine?.address ?? "127.0.0.1:1"], {
-      cwd: options.cwd ?? REPO_ROOT,
+      cwd: options.cwd ?? process.cwd(),
       env: { ...env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -181,7 +187,7 @@ export class ProviderHost {
     req.setOlds(struct(olds));
     req.setNews(struct(news));
     const res = await this.call<{
-      getInputs(): Struct;
+      getInputs(): StructType;
       getFailuresList(): { getProperty(): string; getReason(): string }[];
     }>("check", req);
     return {
@@ -214,7 +220,7 @@ export class ProviderHost {
     const req = new provproto.CreateRequest();
     req.setUrn(urn);
     req.setProperties(struct(properties));
-    const res = await this.call<{ getId(): string; getProperties(): Struct }>("create", req);
+    const res = await this.call<{ getId(): string; getProperties(): StructType }>("create", req);
     return { id: res.getId(), properties: res.getProperties().toJavaScript() as Props };
   }
 
@@ -229,7 +235,7 @@ export class ProviderHost {
     req.setUrn(urn);
     req.setProperties(struct(properties));
     req.setInputs(struct(inputs));
-    const res = await this.call<{ getId(): string; getProperties(): Struct | undefined }>("read", req);
+    const res = await this.call<{ getId(): string; getProperties(): StructType | undefined }>("read", req);
     return { id: res.getId(), properties: (res.getProperties()?.toJavaScript() ?? {}) as Props };
   }
 
@@ -239,7 +245,7 @@ export class ProviderHost {
     req.setUrn(urn);
     req.setOlds(struct(olds));
     req.setNews(struct(news));
-    const res = await this.call<{ getProperties(): Struct }>("update", req);
+    const res = await this.call<{ getProperties(): StructType }>("update", req);
     return res.getProperties().toJavaScript() as Props;
   }
 
@@ -252,11 +258,11 @@ export class ProviderHost {
   }
 }
 
-function struct(props: Props): Struct {
+function struct(props: Props): StructType {
   return Struct.fromJavaScript(JSON.parse(JSON.stringify(props)));
 }
 
-function initFailure(error: grpc.ServiceError): ProviderCallError["initFailed"] {
+function initFailure(error: grpcTypes.ServiceError): ProviderCallError["initFailed"] {
   const bin = error.metadata?.get("grpc-status-details-bin")?.[0];
   if (!bin) return undefined;
   const status = statusproto.Status.deserializeBinary(new Uint8Array(bin as Buffer));
