@@ -6,6 +6,9 @@
  * multiplicative-decrease on the per-window budget, never above the documented one.
  */
 
+/** How often a waiting request checks whether the budget let it through meanwhile. */
+const RECHECK_IN_MS = 100;
+
 /** Requests one app may send to one tenant per window. */
 export interface PacingLimits {
   windowMs: number;
@@ -106,8 +109,17 @@ interface Sent {
 }
 
 /**
- * How long to wait before one more request fits the budgets, given the sends in the window (oldest first).
- * The window is widened by a small margin, since Intune counts arrival, not departure. Pure.
+ * The margin by which the window is widened, since Intune counts a request when it arrives, not when it was
+ * sent: the longest round trip seen lately (what a request's arrival may lag its send by, and more), at least
+ * 50 ms and at most 2 % of the window (250 ms for short windows). Pure.
+ */
+export function marginInMs(windowMs: number, longestRoundTripInMs: number): number {
+  return Math.min(Math.max(250, windowMs * 0.02), Math.max(50, longestRoundTripInMs));
+}
+
+/**
+ * How long to wait before one more request fits the budgets, given the sends in the window (oldest first)
+ * and the window's margin ({@link marginInMs}). Pure.
  */
 export function pacingDelayInMs(
   sent: readonly { atMs: number; write: boolean }[],
@@ -115,8 +127,9 @@ export function pacingDelayInMs(
   nowMs: number,
   windowMs: number,
   allowed: { writes: number; requests: number },
+  marginMs = Math.max(250, windowMs * 0.02),
 ): number {
-  const span = windowMs + Math.max(250, windowMs * 0.02);
+  const span = windowMs + marginMs;
   const inWindow = sent.filter((s) => s.atMs > nowMs - span);
   const wait = (times: number[], limit: number) =>
     times.length < limit ? 0 : times[times.length - limit] + span - nowMs;
@@ -153,6 +166,8 @@ export class Pacer {
   private writes: Budget;
   private requests: Budget;
   private readonly lastThrottleAtMs = { writes: -Infinity, requests: -Infinity };
+  /** The round trips of the latest answers, for the window's margin. */
+  private readonly roundTripsInMs: number[] = [];
   /** Requests that waited, the longest wait, and throttle events, for benchmarks. */
   readonly stats = { waited: 0, longestWaitInMs: 0, throttleEvents: 0 };
 
@@ -191,6 +206,8 @@ export class Pacer {
       (s) => s.atMs === ticket.sentAtMs && s.write === ticket.write && !s.accepted,
     );
     const now = this.now();
+    this.roundTripsInMs.push(now - ticket.sentAtMs);
+    if (this.roundTripsInMs.length > 100) this.roundTripsInMs.shift();
     const accepted = (write: boolean) =>
       this.sent.filter((s) => s.accepted && s.atMs > now - this.limits.windowMs && (!write || s.write))
         .length;
@@ -220,9 +237,11 @@ export class Pacer {
     const started = this.now();
     for (;;) {
       this.recover(this.now());
-      const delay = pacingDelayInMs(this.sent, write, this.now(), this.limits.windowMs, this.allowed);
+      const margin = marginInMs(this.limits.windowMs, Math.max(0, ...this.roundTripsInMs));
+      const delay = pacingDelayInMs(this.sent, write, this.now(), this.limits.windowMs, this.allowed, margin);
       if (delay <= 0) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, this.limits.windowMs)));
+      // Short steps: the budget may grow meanwhile (slow start, a quiet window), and this request with it.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, RECHECK_IN_MS)));
     }
     const now = this.now();
     this.prune(now);
