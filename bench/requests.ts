@@ -3,7 +3,8 @@
  * need; the serialized provider's size; the host's cold start.
  */
 import type { Emulator } from "../emulator";
-import { ProviderHost, Stack, programInputs, urnOf } from "../testing/engine";
+import { REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider";
+import { ProviderHost, Stack, programInputs, settingsInputs, urnOf } from "../testing/engine";
 
 export interface OperationCount {
   operation: string;
@@ -61,6 +62,20 @@ export async function countRequests(
       ),
     );
     await measure("destroy (adopted)", 1, "disconnect; the partner stays", () => stack.destroy());
+    const remoteHelp = new Stack(host, REMOTE_ASSISTANCE_SETTINGS_TYPE);
+    const settings = async () => (await settingsInputs("rh", { tenantId, blockChat: true })).inputs;
+    await measure("settings create (one field differs)", 2, "GET, PATCH of that field", async () =>
+      remoteHelp.upOne("rh", await settings()),
+    );
+    await measure("settings up with no change", 0, "nothing to do", async () =>
+      remoteHelp.upOne("rh", await settings()),
+    );
+    emulator.tenant(tenantId).remoteHelp.blockChat = false; // changed in the portal
+    await measure("settings refresh", 1, "one GET", () => remoteHelp.refresh());
+    await measure("settings drift repaired", 1, "one PATCH", async () =>
+      remoteHelp.upOne("rh", await settings()),
+    );
+    await measure("settings destroy", 1, "one PATCH of the managed field back", () => remoteHelp.destroy());
   } finally {
     await host.stop();
   }

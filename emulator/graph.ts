@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AccessTokenClaims, Entra } from "./entra";
 import type { Fault, FaultPlan } from "./faults";
-import { toGraphEntity, type TenantStore } from "./store";
+import { toGraphEntity, type RemoteHelpSettings, type TenantStore } from "./store";
 import type { Throttle } from "./throttle";
 
 /** One Graph request as the emulator saw it. The Authorization header is never recorded. */
@@ -64,6 +64,7 @@ export const alternatives = [
 export type Alternative = (typeof alternatives)[number];
 
 const PARTNERS = "/deviceManagement/remoteAssistancePartners";
+const SETTINGS = "/deviceManagement/remoteAssistanceSettings";
 const READ = ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"];
 const WRITE = ["DeviceManagementServiceConfig.ReadWrite.All"];
 const CONFIGURATION = "DeviceManagementConfiguration.ReadWrite.All";
@@ -242,8 +243,9 @@ export class GraphService {
         ? { ...e, "@odata.etag": `W/"${randomUUID()}"`, partnerFeatureFlags: ["futureValue"] }
         : e;
     };
+    if (path === SETTINGS && apiVersion === "beta") return this.remoteHelp(method, body, store, behaviour);
     if (!path.startsWith(PARTNERS)) {
-      return error(400, "BadRequest", `Resource not found for the segment '${path.split("/")[1] ?? ""}'.`);
+      return error(400, "BadRequest", `Resource not found for the segment '${path.split("/")[2] ?? ""}'.`);
     }
     const [id, action, ...extra] = path.slice(PARTNERS.length).split("/").filter(Boolean);
     if (extra.length > 0)
@@ -335,6 +337,27 @@ export class GraphService {
       }
     } else store.disconnect(id);
     return { status: 204, committed: hasWork };
+  }
+
+  /** `/deviceManagement/remoteAssistanceSettings`, beta only: GET and PATCH of a singleton. */
+  private remoteHelp(method: string, body: string, store: TenantStore, behaviour: GraphBehaviour): Answer {
+    const entity = () => ({
+      "@odata.context": `${this.origin()}/beta/$metadata#deviceManagement/remoteAssistanceSettings/$entity`,
+      "@odata.type": "#microsoft.graph.remoteAssistanceSettings",
+      id: "remoteAssistanceSettings",
+      ...store.remoteHelp,
+    });
+    if (method === "GET") return { status: 200, body: entity(), committed: false };
+    if (method !== "PATCH") {
+      return error(405, "MethodNotAllowed", `${method} is not allowed on remoteAssistanceSettings.`);
+    }
+    const fields = parseRemoteHelp(body);
+    if (typeof fields === "string") return error(400, "BadRequest", fields);
+    if (behaviour.ignorePatch) return { status: 204, committed: false };
+    Object.assign(store.remoteHelp, fields);
+    return behaviour.patchStatus === 204
+      ? { status: 204, committed: true }
+      : { status: 200, body: entity(), committed: true };
   }
 
   private write(
@@ -484,4 +507,30 @@ function parseFields(
     fields[key] = value;
   }
   return fields;
+}
+
+/** A PATCH body of remoteAssistanceSettings: its three properties, typed as Graph types them. */
+function parseRemoteHelp(body: string): Partial<RemoteHelpSettings> | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return "The request body must be a JSON object.";
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === "@odata.type" || key === "id") continue;
+    if (key === "remoteAssistanceState") {
+      if (value !== "enabled" && value !== "disabled")
+        return `The value '${String(value)}' is not valid for remoteAssistanceState (enabled, disabled).`;
+    } else if (key === "allowSessionsToUnenrolledDevices" || key === "blockChat") {
+      if (typeof value !== "boolean") return `Cannot convert the value of '${key}' to Edm.Boolean.`;
+    } else {
+      return `Invalid JSON. A property with the name '${key}' does not exist on the type 'microsoft.graph.remoteAssistanceSettings'.`;
+    }
+    fields[key] = value;
+  }
+  return fields as Partial<RemoteHelpSettings>;
 }

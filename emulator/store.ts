@@ -28,9 +28,22 @@ export interface StoreTiming {
 
 const NEVER = "0001-01-01T00:00:00Z";
 
+/** `microsoft.graph.remoteAssistanceSettings`: Remote Help's switches for a tenant (a singleton). */
+export interface RemoteHelpSettings {
+  remoteAssistanceState: "disabled" | "enabled";
+  allowSessionsToUnenrolledDevices: boolean;
+  blockChat: boolean;
+}
+
 /** The partners of one tenant, with the onboarding state machine evaluated lazily from timestamps. */
 export class TenantStore {
   private readonly partners = new Map<string, StoredPartner>();
+  /** Remote Help's tenant settings (beta `remoteAssistanceSettings`), as a tenant starts: not configured. */
+  readonly remoteHelp: RemoteHelpSettings = {
+    remoteAssistanceState: "disabled",
+    allowSessionsToUnenrolledDevices: false,
+    blockChat: false,
+  };
 
   constructor(private readonly timing: () => StoreTiming) {}
 

@@ -1,5 +1,6 @@
 /**
- * The policy rules for RemoteAssistancePartner, each a small factory, matched by the resource's type token.
+ * The policy rules for RemoteAssistancePartner and RemoteAssistanceSettings, each a small factory, matched by the
+ * resource's type token.
  * `index.ts` wires them into the pack; the tests call them with hand-built arguments.
  */
 import {
@@ -7,7 +8,7 @@ import {
   validateResourceOfType,
   type ResourceValidationPolicy,
 } from "@pulumi/policy";
-import { RemoteAssistancePartner } from "pulumi-intune-remote-assistance";
+import { RemoteAssistancePartner, RemoteAssistanceSettings } from "pulumi-intune-remote-assistance";
 
 /** Onboarding hosts allowed when the policy config names none: TeamViewer's. */
 export const DEFAULT_ALLOWED_HOSTS = ["login.teamviewer.com", "*.teamviewer.com"];
@@ -148,6 +149,47 @@ export function protectAdoptedProduction(): ResourceValidationPolicy {
   };
 }
 
+/** The organisation's choice for Remote Help sessions, from the policy config; an omitted one is no choice. */
+export interface RemoteHelpChoice {
+  blockChat?: boolean;
+  allowSessionsToUnenrolledDevices?: boolean;
+}
+
+/** The inputs a RemoteAssistanceSettings must declare to match `choice`; `undefined` when it does already. */
+export function remoteHelpRemediation(
+  props: Record<string, unknown>,
+  choice: RemoteHelpChoice,
+): Record<string, unknown> | undefined {
+  const wrong = (["blockChat", "allowSessionsToUnenrolledDevices"] as const).filter(
+    (key) => choice[key] !== undefined && props[key] !== choice[key],
+  );
+  return wrong.length === 0
+    ? undefined
+    : { ...props, ...Object.fromEntries(wrong.map((k) => [k, choice[k]])) };
+}
+
+/**
+ * Remediation: Remote Help's chat and sessions to unenrolled devices match the organisation's choice (policy
+ * config): a RemoteAssistanceSettings that declares otherwise, or nothing, is made to declare it, so that the
+ * next `pulumi up` puts it in place.
+ */
+export function remoteHelpChoice(): ResourceValidationPolicy {
+  return {
+    name: "intune-remote-help-choice",
+    description: "Remote Help's chat and unenrolled-device sessions match the organisation's choice.",
+    enforcementLevel: "remediate",
+    configSchema: {
+      properties: {
+        blockChat: { type: "boolean" },
+        allowSessionsToUnenrolledDevices: { type: "boolean" },
+      },
+    },
+    remediateResource: remediateResourceOfType(RemoteAssistanceSettings, (_settings, args) =>
+      remoteHelpRemediation(args.props, args.getConfig<RemoteHelpChoice>()),
+    ),
+  };
+}
+
 /** Every rule of the pack. */
 export function intunePolicies(): ResourceValidationPolicy[] {
   return [
@@ -156,5 +198,6 @@ export function intunePolicies(): ResourceValidationPolicy[] {
     teardownByPolicy(),
     nameDeclared(),
     protectAdoptedProduction(),
+    remoteHelpChoice(),
   ];
 }

@@ -14,20 +14,18 @@ import {
   diffPartner,
   planDelete,
   toOutputs,
-  UNKNOWN,
   type PartnerInputs,
   type PartnerOutputs,
 } from "./lifecycle";
 import { report } from "./progress";
 import { refusedDelete } from "./refusals";
-import { isTenantId } from "./settings";
 import {
   configure,
   defaultTenant,
   directoryOf,
   partnersFor,
+  sameTenantByEntra,
   settings,
-  tenantGuidOf,
   tenantOf,
 } from "./runtime";
 
@@ -193,33 +191,13 @@ async function diff(
   const olds = rawOlds as unknown as Partial<PartnerOutputs>;
   const label = `'${olds.displayName}' (partner ${id})`;
   const [recorded, declared] = [olds.tenantId, news.tenantId];
-  let sameTenant: boolean | undefined;
-  if (typeof recorded === "string" && typeof declared === "string" && declared !== UNKNOWN) {
-    if (compareTenants(recorded, declared) === "unknown") {
-      sameTenant =
-        isTenantId(recorded) && isTenantId(declared) && (await sameTenantByEntra(recorded, declared, label));
-    }
-  }
+  const sameTenant = await sameTenantByEntra(recorded, declared, label);
   if (typeof recorded === "string" && declared === undefined) noteRecordedTenant(recorded);
   const result = diffPartner(olds, news, Date.now(), sameTenant);
   if (result.changes) {
     report(`${label}: ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}`);
   }
   return { changes: result.changes, replaces: result.replaces };
-}
-
-async function sameTenantByEntra(recorded: string, declared: string, label: string): Promise<boolean> {
-  try {
-    const [a, b] = await Promise.all([tenantGuidOf(recorded), tenantGuidOf(declared)]);
-    return a === b;
-  } catch (e) {
-    throw new Error(
-      `${label}: tenantId is ${declared} in the program and ${recorded} in state, and asking Entra whether they ` +
-        `name one tenant failed (${(e as Error).message}). Nothing was changed: write tenantId as in state ` +
-        `("${recorded}") to keep the partner where it is, or run again when Entra answers.`,
-      { cause: e },
-    );
-  }
 }
 
 const notedTenants = new Set<string>();
@@ -237,7 +215,9 @@ function noteRecordedTenant(recorded: string): void {
   );
 }
 
-/** The `pulumi.dynamic.ResourceProvider` the serialized provider delegates to. */
+export { remoteAssistanceSettingsProvider as remoteAssistanceSettings } from "./remoteHelp/methods";
+
+/** The `pulumi.dynamic.ResourceProvider` the serialized RemoteAssistancePartner provider delegates to. */
 export const provider: Required<Omit<pulumi.dynamic.ResourceProvider, "configure">> & {
   configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
 } = {

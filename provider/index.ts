@@ -1,5 +1,6 @@
 /**
- * pulumi-intune-remote-assistance: a Pulumi dynamic provider for Intune remote assistance partner connections.
+ * pulumi-intune-remote-assistance: Pulumi dynamic providers for Intune remote assistance: the partner connection
+ * (the TeamViewer connector) and Remote Help's tenant settings.
  * The public surface, listed by name.
  */
 export {
@@ -7,4 +8,9 @@ export {
   REMOTE_ASSISTANCE_PARTNER_TYPE,
   type RemoteAssistancePartnerArgs,
 } from "./resource";
+export {
+  RemoteAssistanceSettings,
+  REMOTE_ASSISTANCE_SETTINGS_TYPE,
+  type RemoteAssistanceSettingsArgs,
+} from "./remoteHelp/resource";
 export { GraphError, isGraphError } from "./graph/errors";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { runtime } from "./entry";
 
 /** The type token policy packs and `validateResourceOfType` match on. */
 export const REMOTE_ASSISTANCE_PARTNER_TYPE = "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner";
@@ -44,26 +45,6 @@ const remoteAssistancePartnerProvider: pulumi.dynamic.ResourceProvider = {
   update: (id, olds, news) => runtime().provider.update(id, olds, news),
   delete: (id, props) => runtime().provider.delete(id, props),
 };
-
-/**
- * The runtime, required by package name in the host process, whose working directory is the Pulumi program's.
- * Not found, it says what to install and where: a destroy run from a checkout without `npm install` must not
- * end in a bare "Cannot find module".
- */
-function runtime(): typeof import("./host") {
-  try {
-    return require("pulumi-intune-remote-assistance/host");
-  } catch (e) {
-    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
-    throw new Error(
-      "This stack's RemoteAssistancePartner resources are run by the npm package pulumi-intune-remote-assistance " +
-        `(the state stores only its name), which cannot be loaded from ${process.cwd()}: ` +
-        `${(e as Error).message.split("\n")[0]}. Install the Pulumi program's dependencies there (npm ci, or ` +
-        "npm install pulumi-intune-remote-assistance) and run the command again.",
-      { cause: e },
-    );
-  }
-}
 
 /**
  * An Intune remote assistance partner connection (`/deviceManagement/remoteAssistancePartners`), created or

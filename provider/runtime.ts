@@ -8,9 +8,11 @@ import { CachedTokenSource, createCredential, discoverTenantGuid } from "./graph
 import { GraphClient, type ApiVersion } from "./graph/client";
 import { Pacer } from "./graph/pacer";
 import { PartnersApi } from "./graph/partners";
+import { RemoteHelpApi } from "./graph/remoteHelp";
+import { compareTenants, UNKNOWN } from "./lifecycle";
 import { TenantDirectory } from "./directory";
 import { report } from "./progress";
-import { resolveSettings, type ConfigLookup, type Settings } from "./settings";
+import { isTenantId, resolveSettings, type ConfigLookup, type Settings } from "./settings";
 
 let lookup: ConfigLookup = () => undefined;
 let configured: string | undefined;
@@ -117,6 +119,11 @@ export function partnersFor(tenantId: string, apiVersion: ApiVersion): PartnersA
   return new PartnersApi(graphFor(tenantId), apiVersion);
 }
 
+/** The Remote Help settings API of a tenant (beta only). */
+export function remoteHelpFor(tenantId: string): RemoteHelpApi {
+  return new RemoteHelpApi(graphFor(tenantId));
+}
+
 /** What this process knows of a tenant's partners, for the duplicate-name checks. */
 export function directoryOf(tenantId: string): TenantDirectory {
   let directory = directories.get(tenantKey(tenantId));
@@ -133,6 +140,32 @@ export function tenantOf(explicit: string | undefined): string {
     );
   }
   return tenantId;
+}
+
+/**
+ * Whether a declared tenant id names the recorded one where the spellings cannot be compared offline (a
+ * domain), by asking Entra; `undefined` where no asking is needed. When Entra cannot answer, an error that
+ * says nothing was changed.
+ */
+export async function sameTenantByEntra(
+  recorded: unknown,
+  declared: unknown,
+  label: string,
+): Promise<boolean | undefined> {
+  if (typeof recorded !== "string" || typeof declared !== "string" || declared === UNKNOWN) return undefined;
+  if (compareTenants(recorded, declared) !== "unknown") return undefined;
+  if (!isTenantId(recorded) || !isTenantId(declared)) return false;
+  try {
+    const [a, b] = await Promise.all([tenantGuidOf(recorded), tenantGuidOf(declared)]);
+    return a === b;
+  } catch (e) {
+    throw new Error(
+      `${label}: tenantId is ${declared} in the program and ${recorded} in state, and asking Entra whether they ` +
+        `name one tenant failed (${(e as Error).message}). Nothing was changed: write tenantId as in state ` +
+        `("${recorded}") to keep it where it is, or run again when Entra answers.`,
+      { cause: e },
+    );
+  }
 }
 
 /** The GUID of the tenant a GUID or domain names, asked of Entra once per process. */

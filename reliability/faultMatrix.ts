@@ -5,7 +5,7 @@
  */
 import type { Emulator, Fault, FaultMatch } from "../emulator";
 import type { OnboardingStatus, StoredPartner, TenantStore } from "../emulator/store";
-import { provider } from "../provider/host";
+import { provider, remoteAssistanceSettings } from "../provider/host";
 import type { PartnerOutputs } from "../provider/lifecycle";
 
 export interface MatrixFault {
@@ -65,11 +65,11 @@ export const matrixFaults: MatrixFault[] = [
   { name: "401 revoked token", fault: "revoke", transient: true },
   { name: "403", fault: { kind: "status", status: 403, body: "intune" }, transient: false },
   {
-    // Intune is eventually consistent; but the collection a create POSTs to cannot be missing.
+    // Intune is eventually consistent; but the collection a create POSTs to, and a singleton, cannot be missing.
     name: "404",
     fault: { kind: "status", status: 404, code: "ResourceNotFound" },
     transient: true,
-    permanentFor: ["create"],
+    permanentFor: ["create", "settings create", "settings PATCH"],
   },
   { name: "409", fault: { kind: "status", status: 409 }, transient: false },
   { name: "malformed JSON", fault: { kind: "malformed" }, transient: true },
@@ -220,6 +220,43 @@ export const matrixOps: MatrixOp[] = [
   },
 ];
 
+/** A RemoteAssistanceSettings operation whose key request is `key`: the goal is blockChat true. */
+function remoteHelpOp(name: string, key: FaultMatch, run: (tenantId: string) => Promise<unknown>): MatrixOp {
+  const blockChat = (store: TenantStore) => store.remoteHelp.blockChat;
+  return {
+    name,
+    key,
+    prepare: () => undefined,
+    run: async (tenantId) => (await run(tenantId), {}),
+    succeeded: (store) => (blockChat(store) ? undefined : "blockChat is not set"),
+    failed: (store) => (blockChat(store) ? "blockChat set although it failed" : undefined),
+  };
+}
+
+const SETTINGS = /^\/deviceManagement\/remoteAssistanceSettings$/;
+
+/** Remote Help's settings: a create (GET, then one PATCH) and an update (one PATCH). */
+export const remoteHelpOps: MatrixOp[] = [
+  remoteHelpOp("settings create", { method: "GET", path: SETTINGS }, async (tenantId) =>
+    remoteAssistanceSettings.create({ tenantId, blockChat: true }),
+  ),
+  remoteHelpOp("settings PATCH", { method: "PATCH", path: SETTINGS }, async (tenantId) =>
+    remoteAssistanceSettings.update(
+      `${tenantId}/remoteAssistanceSettings`,
+      {
+        remoteAssistanceState: "disabled",
+        allowSessionsToUnenrolledDevices: false,
+        blockChat: false,
+        tenantId,
+        managed: ["blockChat"],
+        original: { blockChat: false },
+        instance: `matrix-${tenantId}`,
+      },
+      { tenantId, blockChat: true },
+    ),
+  ),
+];
+
 export interface MatrixRow {
   op: string;
   fault: string;
@@ -236,7 +273,7 @@ export interface MatrixRow {
 export async function runFaultMatrix(
   emulator: Emulator,
   newTenant: () => string,
-  ops: MatrixOp[] = matrixOps,
+  ops: MatrixOp[] = [...matrixOps, ...remoteHelpOps],
   faults: MatrixFault[] = matrixFaults,
 ): Promise<MatrixRow[]> {
   await provider.configure({

@@ -17,7 +17,7 @@ describe("benchmarks (smoke)", function () {
       operations.filter((o) => o.measured !== o.minimum),
       [],
     );
-    assert.equal(operations.length, 9);
+    assert.equal(operations.length, 14);
     assert.equal(tokenRequestsPerTenant, 1);
   });
 

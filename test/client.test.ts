@@ -285,11 +285,13 @@ describe("GraphClient against the emulator", () => {
   });
 
   describe("permanent failures are one clear GraphError", () => {
-    it("unwraps Intune's nested message of a 500 and keeps request-id, client-request-id and date", async () => {
+    it("retries a 500 three times, then unwraps Intune's nested message and keeps every attempt's request-id", async () => {
       const { api } = setup();
-      emu().faults.add({ kind: "status", status: 500, body: "intune" }, { method: "GET" });
+      emu().faults.add({ kind: "status", status: 500, body: "intune" }, { method: "GET" }, 10);
       const e = await rejection(api.list());
-      const logged = emu().requests[0];
+      const attempts = emu().requests;
+      const last = attempts.at(-1)!;
+      assert.deepEqual(emu().calls(), [LIST, LIST, LIST, LIST], "1 + 3 retries");
       assert.equal(e.statusCode, 500);
       assert.equal(e.code, "InternalServerError");
       assert.match(
@@ -297,14 +299,22 @@ describe("GraphClient against the emulator", () => {
         /^Graph GET \/deviceManagement\/remoteAssistancePartners failed: 500 InternalServerError: An error has occurred - Operation ID/,
       );
       assert.doesNotMatch(e.message, /_version|\\r\\n/);
-      assert.equal(e.requestId, logged.requestId);
-      assert.equal(e.clientRequestId, logged.clientRequestId);
+      assert.equal(e.requestId, last.requestId);
+      assert.equal(e.clientRequestId, last.clientRequestId);
       assert.match(e.date ?? "", /^\d{4}-\d\d-\d\dT/);
       assert.match(
         e.message,
-        new RegExp(`request-id ${logged.requestId}, client-request-id ${logged.clientRequestId}, date`),
+        new RegExp(
+          `request-id ${last.requestId}, client-request-id ${last.clientRequestId}, date .*, earlier attempts: ${attempts
+            .slice(0, 3)
+            .map((a) => a.requestId)
+            .join(", ")}\\)$`,
+        ),
       );
-      assert.deepEqual(emu().calls(), [LIST], "a 500 is not retried");
+      assert.deepEqual(
+        e.earlierRequestIds,
+        attempts.slice(0, 3).map((a) => a.requestId),
+      );
     });
 
     it("names the permission, licence and role needed on a 403", async () => {

@@ -72,9 +72,15 @@ describe("the documentation's snippets", function () {
         assert.ok(registered.length > 0);
         const host = await ProviderHost.start({ env: emu().env({ tenantId }) });
         try {
-          const stack = new Stack(host);
-          await stack.up(Object.fromEntries(registered.map((r) => [r.name, r.inputs])));
-          for (const r of registered) assert.ok(stack.state.get(r.name)?.id, r.name);
+          // One stack per resource type, as the engine keeps each resource with its own type token.
+          const stacks = [...new Set(registered.map((r) => r.type))].map((type) => ({
+            stack: new Stack(host, type),
+            resources: registered.filter((r) => r.type === type),
+          }));
+          for (const { stack, resources } of stacks) {
+            await stack.up(Object.fromEntries(resources.map((r) => [r.name, r.inputs])));
+            for (const r of resources) assert.ok(stack.state.get(r.name)?.id, r.name);
+          }
           const row = emu().intuneRow(tenantId)!;
           if (registered.some((r) => r.inputs.adopt === true))
             assert.equal(
@@ -82,7 +88,7 @@ describe("the documentation's snippets", function () {
               "onboarding",
               `${INTUNE_ROW_NAME} connected`,
             );
-          await stack.destroy();
+          for (const { stack } of stacks) await stack.destroy();
         } finally {
           await host.stop();
         }

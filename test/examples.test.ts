@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
+import { REMOTE_ASSISTANCE_PARTNER_TYPE, REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider";
 import { REPO_ROOT } from "./support/repo";
 import { runProgram } from "./support/program";
 
@@ -58,6 +58,25 @@ describe("examples", () => {
     assert.equal(registered[0].inputs.partnerId, "tv-1");
     assert.equal(registered[0].inputs.adopt, undefined);
     assert.equal(registered[0].inputs.displayName, undefined);
+  });
+});
+
+describe("the remote-help example", () => {
+  it("declares Remote Help on, chat blocked and no unenrolled devices, chat from stack config", async () => {
+    const { registered } = await runProgram(
+      join(REPO_ROOT, "examples/remote-help/index.ts"),
+      "intune-remote-help",
+      { "intune-remote-help:blockChat": "false" },
+    );
+    assert.deepEqual(
+      registered.map((r) => [
+        r.type,
+        r.inputs.remoteAssistanceState,
+        r.inputs.blockChat,
+        r.inputs.allowSessionsToUnenrolledDevices,
+      ]),
+      [[REMOTE_ASSISTANCE_SETTINGS_TYPE, "enabled", false, false]],
+    );
   });
 });
 

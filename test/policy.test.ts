@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
+import { REMOTE_ASSISTANCE_PARTNER_TYPE, REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider";
 import {
   allowedOnboardingHosts,
   httpsOnboardingUrl,
@@ -9,6 +9,7 @@ import {
   mustTearDown,
   nameDeclared,
   protectAdoptedProduction,
+  remoteHelpChoice,
   teardownByPolicy,
 } from "../policy/rules";
 import { useEmulator } from "./support/emulator";
@@ -226,6 +227,39 @@ describe("policy rules", () => {
     });
   });
 
+  describe("intune-remote-help-choice (remediate)", () => {
+    const policy = remoteHelpChoice();
+    const settingsArgs = (props: Record<string, unknown>, config: object) =>
+      args(props, config, { type: REMOTE_ASSISTANCE_SETTINGS_TYPE });
+    it("is a remediation", () => assert.equal(policy.enforcementLevel, "remediate"));
+    it("makes Remote Help's settings declare the organisation's choice", async () => {
+      assert.deepEqual(
+        await remediate(policy, settingsArgs({ remoteAssistanceState: "enabled" }, { blockChat: true })),
+        { remoteAssistanceState: "enabled", blockChat: true },
+      );
+      assert.deepEqual(
+        await remediate(
+          policy,
+          settingsArgs(
+            { blockChat: false, allowSessionsToUnenrolledDevices: true },
+            { blockChat: true, allowSessionsToUnenrolledDevices: false },
+          ),
+        ),
+        { blockChat: true, allowSessionsToUnenrolledDevices: false },
+      );
+    });
+    it("leaves settings that match, or a config without a choice, alone", async () => {
+      assert.equal(
+        await remediate(policy, settingsArgs({ blockChat: true }, { blockChat: true })),
+        undefined,
+      );
+      assert.equal(await remediate(policy, settingsArgs({ blockChat: false }, {})), undefined);
+    });
+    it("ignores partners", async () => {
+      assert.equal(await remediate(policy, args({ displayName: "X" }, { blockChat: true })), undefined);
+    });
+  });
+
   it("the pack holds every rule, each matched by the resource's type token", () => {
     const names = intunePolicies().map((p) => p.name);
     assert.deepEqual(names, [
@@ -234,10 +268,15 @@ describe("policy rules", () => {
       "intune-partner-teardown",
       "intune-partner-name-declared",
       "intune-adopted-production-protected",
+      "intune-remote-help-choice",
     ]);
     for (const p of intunePolicies()) {
       const fn = (p.validateResource ?? p.remediateResource) as { __pulumiType?: string };
-      assert.equal(fn.__pulumiType, REMOTE_ASSISTANCE_PARTNER_TYPE, p.name);
+      const type =
+        p.name === "intune-remote-help-choice"
+          ? REMOTE_ASSISTANCE_SETTINGS_TYPE
+          : REMOTE_ASSISTANCE_PARTNER_TYPE;
+      assert.equal(fn.__pulumiType, type, p.name);
     }
   });
 });

@@ -6,7 +6,15 @@
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
 import { useEmulator } from "./support/emulator";
-import { FakeEngine, ProviderCallError, ProviderHost, Stack, programInputs } from "../testing/engine";
+import { REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider";
+import {
+  FakeEngine,
+  ProviderCallError,
+  ProviderHost,
+  Stack,
+  programInputs,
+  settingsInputs,
+} from "../testing/engine";
 
 describe("secret audit with canary credentials", function () {
   this.timeout(120_000);
@@ -73,6 +81,17 @@ describe("secret audit with canary credentials", function () {
       await collect(async () => stack.upOne("audit", await inputs({ connected: true })));
       await collect(() => host.check("urn:bad", {}, { displayName: "", colour: "red" }));
       await collect(() => stack.destroy());
+      // Remote Help's settings, through the same host: create, drift, repair, destroy.
+      const remoteHelp = new Stack(host, REMOTE_ASSISTANCE_SETTINGS_TYPE);
+      const settings = async () => (await settingsInputs("audit-settings", { blockChat: true })).inputs;
+      await collect(async () => remoteHelp.upOne("rh", await settings()));
+      emu().tenant(tenantId).remoteHelp.blockChat = false;
+      await collect(() => remoteHelp.refresh());
+      emu().faults.add({ kind: "status", status: 403, body: "intune" }, { method: "PATCH", tenantId });
+      await collect(async () => remoteHelp.upOne("rh", await settings()));
+      await collect(async () => remoteHelp.upOne("rh", await settings()));
+      for (const entry of remoteHelp.state.values()) texts.push(JSON.stringify(entry));
+      await collect(() => remoteHelp.destroy());
       // A wrong secret: the credential's error must not repeat it.
       await badHost.configure({ "intune:tenantId": tenantId });
       await collect(async () => new Stack(badHost).upOne("audit", await inputs({})));

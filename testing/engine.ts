@@ -11,7 +11,9 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   REMOTE_ASSISTANCE_PARTNER_TYPE,
   RemoteAssistancePartner,
+  RemoteAssistanceSettings,
   type RemoteAssistancePartnerArgs,
+  type RemoteAssistanceSettingsArgs,
 } from "../provider";
 
 // gRPC and protobuf as @pulumi/pulumi's own stubs were generated against: the program's copies, not a second one.
@@ -275,24 +277,39 @@ function initFailure(error: grpcTypes.ServiceError): ProviderCallError["initFail
   };
 }
 
-/** The URN the engine gives a RemoteAssistancePartner named `name`. */
-export function urnOf(name: string): string {
-  return `urn:pulumi:dev::intune::${REMOTE_ASSISTANCE_PARTNER_TYPE}::${name}`;
+/** The URN the engine gives a resource named `name` of type `type` (default: a RemoteAssistancePartner). */
+export function urnOf(name: string, type: string = REMOTE_ASSISTANCE_PARTNER_TYPE): string {
+  return `urn:pulumi:dev::intune::${type}::${name}`;
 }
 
 /**
  * The inputs the real SDK registers for `new RemoteAssistancePartner(name, args)`, `__provider` included: the
  * resource is constructed under `pulumi.runtime.setMocks`, which records what `pulumi up` would send.
  */
-export async function programInputs(
+export function programInputs(
   name: string,
   args: RemoteAssistancePartnerArgs,
 ): Promise<{ type: string; inputs: Props }> {
-  const registered = new Map<string, { type: string; inputs: Props }>();
+  return registered(name, () => new RemoteAssistancePartner(name, args));
+}
+
+/** The inputs the real SDK registers for `new RemoteAssistanceSettings(name, args)`, `__provider` included. */
+export function settingsInputs(
+  name: string,
+  args: RemoteAssistanceSettingsArgs,
+): Promise<{ type: string; inputs: Props }> {
+  return registered(name, () => new RemoteAssistanceSettings(name, args));
+}
+
+async function registered(
+  name: string,
+  construct: () => pulumi.CustomResource,
+): Promise<{ type: string; inputs: Props }> {
+  const seen = new Map<string, { type: string; inputs: Props }>();
   await pulumi.runtime.setMocks(
     {
       newResource: (a) => {
-        registered.set(a.name, { type: a.type, inputs: a.inputs });
+        seen.set(a.name, { type: a.type, inputs: a.inputs });
         return { id: `${a.name}-id`, state: a.inputs };
       },
       call: () => ({}),
@@ -300,14 +317,14 @@ export async function programInputs(
     "intune",
     "dev",
   );
-  const resource = new RemoteAssistancePartner(name, args);
+  const resource = construct();
   await new Promise((ok) => resource.urn.apply(ok));
-  const result = registered.get(name);
+  const result = seen.get(name);
   if (!result) throw new Error(`the SDK registered no resource ${name}`);
   return result;
 }
 
-/** The resource options the engine acts on for a RemoteAssistancePartner. */
+/** The resource options the engine acts on. */
 export interface ResourceOptions {
   /** Refuse Delete and replacement. */
   protect?: boolean;
@@ -350,7 +367,11 @@ export class Stack {
   /** Old resources of create-before-delete replacements whose delete has not run yet. */
   readonly pendingDeletes: StateEntry[] = [];
 
-  constructor(public host: ProviderHost) {}
+  /** A stack of resources of `type` (default: RemoteAssistancePartner) on `host`. */
+  constructor(
+    public host: ProviderHost,
+    readonly type: string = REMOTE_ASSISTANCE_PARTNER_TYPE,
+  ) {}
 
   /** `pulumi up` for the declared resources (name → program inputs with `__provider`); deletes the undeclared. */
   async up(declared: Record<string, Props>, options: Record<string, ResourceOptions> = {}): Promise<void> {
@@ -366,7 +387,7 @@ export class Stack {
 
   /** The steps `pulumi up` takes for one declared resource; what it did. */
   async upOne(name: string, programInputs: Props, options: ResourceOptions = {}): Promise<UpOutcome> {
-    const urn = urnOf(name);
+    const urn = urnOf(name, this.type);
     let old = this.state.get(name);
     if (old && old.urn !== urn) {
       // Another type token is another resource: the engine creates the new one and deletes the old one.
@@ -499,7 +520,7 @@ export class Stack {
       const news = old
         ? ignoringChanges(programInputs, old.inputs, options[name]?.ignoreChanges ?? [])
         : programInputs;
-      const inputs = await this.checked(urnOf(name), old?.inputs ?? {}, news);
+      const inputs = await this.checked(urnOf(name, this.type), old?.inputs ?? {}, news);
       if (
         !old ||
         old.pendingReplacement ||

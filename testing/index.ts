@@ -24,6 +24,7 @@ export {
   ProviderHost,
   programInputs,
   secret,
+  settingsInputs,
   Stack,
   urnOf,
   type HostOptions,
