@@ -479,18 +479,25 @@ function defaultCode(status: number): string {
   return codes[status] ?? "UnknownError";
 }
 
-function parseFields(
-  body: string,
-  apiVersion: string,
-): { displayName?: string | null; onboardingUrl?: string | null } | string {
+/** A request body that must be a JSON object; the error text Graph gives when it is not. */
+function jsonObject(body: string): Record<string, unknown> | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     return "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    return "The request body must be a JSON object.";
+  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : "The request body must be a JSON object.";
+}
+
+function parseFields(
+  body: string,
+  apiVersion: string,
+): { displayName?: string | null; onboardingUrl?: string | null } | string {
+  const parsed = jsonObject(body);
+  if (typeof parsed === "string") return parsed;
   const fields: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (key === "@odata.type") {
@@ -511,14 +518,8 @@ function parseFields(
 
 /** A PATCH body of remoteAssistanceSettings: its three properties, typed as Graph types them. */
 function parseRemoteHelp(body: string): Partial<RemoteHelpSettings> | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    return "The request body must be a JSON object.";
+  const parsed = jsonObject(body);
+  if (typeof parsed === "string") return parsed;
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (key === "@odata.type" || key === "id") continue;

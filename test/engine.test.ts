@@ -6,6 +6,7 @@ import { strict as assert } from "node:assert";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE, type RemoteAssistancePartnerArgs } from "../provider";
 import { UNKNOWN } from "../provider/lifecycle";
 import { profiles } from "../emulator";
+import { useHost } from "./support/host";
 import { useEmulator } from "./support/emulator";
 import {
   FakeEngine,
@@ -25,20 +26,14 @@ for (const profile of profiles)
     this.timeout(60_000);
     const emu = useEmulator({ profile, onboardingDelayMs: null });
     const engine = new FakeEngine();
-    let host: ProviderHost;
     let tenantId: string;
     let stack: Stack;
     /** Intune's own row, which every tenant holds under the realistic profile. */
     let intuneRowId: string | undefined;
 
-    before(async () => {
-      await engine.start();
-      host = await ProviderHost.start({ env: emu().env(), engine });
-      await host.configure({ "intune:consistencyWindowSeconds": "1" });
-    });
-    after(async () => {
-      await host?.stop();
-      engine.stop();
+    const host = useHost(() => emu().env(), {
+      engine,
+      config: { "intune:consistencyWindowSeconds": "1" },
     });
     beforeEach(() => {
       tenantId = emu().newTenant();
@@ -46,7 +41,7 @@ for (const profile of profiles)
       emu().faults.clear();
       emu().clearLog();
       engine.logs.length = 0;
-      stack = new Stack(host);
+      stack = new Stack(host());
     });
 
     const inputs = async (name: string, args: Partial<RemoteAssistancePartnerArgs> = {}): Promise<Props> =>
@@ -208,7 +203,7 @@ for (const profile of profiles)
 
       const elsewhere = emu().newTenant();
       emu().addDomain(elsewhere, `e${elsewhere.slice(0, 8)}.example`);
-      const diff = await host.diff(
+      const diff = await host().diff(
         id,
         urnOf("tv"),
         entry("tv").outputs,
@@ -510,17 +505,17 @@ for (const profile of profiles)
       const a = store().seed({ displayName: "A" });
       const b = store().seed({ displayName: "B" });
       await stack.up({ tv: await inputs("A", { partnerId: a.id, connected: false }) });
-      const diff = await host.diff(
+      const diff = await host().diff(
         a.id,
         urnOf("tv"),
         entry("tv").outputs,
-        (await host.check(urnOf("tv"), {}, await inputs("B", { partnerId: b.id }))).inputs,
+        (await host().check(urnOf("tv"), {}, await inputs("B", { partnerId: b.id }))).inputs,
       );
       assert.deepEqual(diff.replaces, ["partnerId"]);
     });
 
     it("reports every invalid input as a check failure naming it, without calling Graph", async () => {
-      const { failures } = await host.check(
+      const { failures } = await host().check(
         urnOf("bad"),
         {},
         {
@@ -546,10 +541,10 @@ for (const profile of profiles)
 
     it("lets preview's unknown values through check and never answers 'no change' for them", async () => {
       const news = { ...(await inputs("Preview")), connected: UNKNOWN, partnerId: UNKNOWN };
-      const { inputs: checked, failures } = await host.check(urnOf("p"), {}, news);
+      const { inputs: checked, failures } = await host().check(urnOf("p"), {}, news);
       assert.deepEqual(failures, []);
       await stack.up({ p: await inputs("Preview") });
-      const diff = await host.diff(entry("p").id, urnOf("p"), entry("p").outputs, checked);
+      const diff = await host().diff(entry("p").id, urnOf("p"), entry("p").outputs, checked);
       assert.equal(diff.changes, "some");
       assert.deepEqual(diff.replaces, ["partnerId"]);
     });

@@ -15,8 +15,9 @@ import {
   type RemoteHelpOutputs,
 } from "../provider/remoteHelp/lifecycle";
 import { UNKNOWN } from "../provider/lifecycle";
-import { FakeEngine, ProviderHost, Stack, settingsInputs, urnOf, type Props } from "../testing/engine";
+import { FakeEngine, Stack, settingsInputs, urnOf, type Props } from "../testing/engine";
 import { tokensFor, useEmulator } from "./support/emulator";
+import { useHost } from "./support/host";
 
 const S = "/remoteAssistanceSettings";
 const T = "11111111-1111-4111-8111-111111111111";
@@ -132,22 +133,16 @@ for (const profile of profiles)
     this.timeout(60_000);
     const emu = useEmulator({ profile });
     const engine = new FakeEngine();
-    let host: ProviderHost;
     let tenantId: string;
     let stack: Stack;
 
-    before(async () => {
-      await engine.start();
-      host = await ProviderHost.start({ env: emu().env(), engine });
-      await host.configure({ "intune:consistencyWindowSeconds": "1" });
-    });
-    after(async () => {
-      await host?.stop();
-      engine.stop();
+    const host = useHost(() => emu().env(), {
+      engine,
+      config: { "intune:consistencyWindowSeconds": "1" },
     });
     beforeEach(() => {
       tenantId = emu().newTenant();
-      stack = new Stack(host, REMOTE_ASSISTANCE_SETTINGS_TYPE);
+      stack = new Stack(host(), REMOTE_ASSISTANCE_SETTINGS_TYPE);
       emu().clearLog();
       engine.logs.length = 0;
     });
@@ -233,7 +228,7 @@ for (const profile of profiles)
     });
 
     it("refuses bad input before any request, naming the property", async () => {
-      const { failures } = await host.check(
+      const { failures } = await host().check(
         urnOf("rh", REMOTE_ASSISTANCE_SETTINGS_TYPE),
         {},
         {

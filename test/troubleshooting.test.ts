@@ -10,6 +10,7 @@ import { INTUNE_ROW_NAME } from "../emulator";
 import type { RemoteAssistancePartnerArgs } from "../provider";
 import { FakeEngine, ProviderHost, Stack, programInputs, type Props } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
+import { useHost } from "./support/host";
 import { REPO_ROOT } from "./support/repo";
 
 /** The symptoms of the README's Troubleshooting table, each as the patterns of its code spans. */
@@ -42,21 +43,15 @@ describe("the README's Troubleshooting table, each row produced", function () {
   this.timeout(60_000);
   const emu = useEmulator({ profile: "realistic" });
   const engine = new FakeEngine();
-  let host: ProviderHost;
+  const host = useHost(() => emu().env(), {
+    engine,
+    config: { "intune:consistencyWindowSeconds": "1", "intune:retryDeadlineSeconds": "10" },
+  });
   let tenantId: string;
   let stack: Stack;
-  before(async () => {
-    await engine.start();
-    host = await ProviderHost.start({ env: emu().env(), engine });
-    await host.configure({ "intune:consistencyWindowSeconds": "1", "intune:retryDeadlineSeconds": "10" });
-  });
-  after(async () => {
-    await host?.stop();
-    engine.stop();
-  });
   beforeEach(() => {
     tenantId = emu().newTenant();
-    stack = new Stack(host);
+    stack = new Stack(host());
     engine.logs.length = 0;
   });
 

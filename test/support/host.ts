@@ -1,10 +1,23 @@
-import { ProviderHost } from "../../testing/engine";
+import { FakeEngine, ProviderHost } from "../../testing/engine";
 
-/** Starts one dynamic-provider host for a `describe` block, on `env()` when it starts, and stops it after. */
-export function useHost(env: () => Record<string, string>): () => ProviderHost {
+/**
+ * Starts one dynamic-provider host for a `describe` block, on `env()` when it starts, configured with `config`
+ * as the engine would (the whole stack config), its log lines received by `engine` when given; stops both after.
+ */
+export function useHost(
+  env: () => Record<string, string>,
+  options: { config?: Record<string, string>; engine?: FakeEngine } = {},
+): () => ProviderHost {
   let host: ProviderHost | undefined;
-  before(async () => (host = await ProviderHost.start({ env: env() })));
-  after(() => host?.stop());
+  before(async () => {
+    await options.engine?.start();
+    host = await ProviderHost.start({ env: env(), engine: options.engine });
+    if (options.config) await host.configure(options.config);
+  });
+  after(async () => {
+    await host?.stop();
+    options.engine?.stop();
+  });
   return () => {
     if (!host) throw new Error("the host is not started");
     return host;
