@@ -86,14 +86,17 @@ describe("npm run emulator", function () {
         await stack.refresh();
         assert.equal(stack.state.get("tv")!.outputs.onboardingStatus, "onboarded");
         await stack.destroy();
+        // The emulator's lines reach this process through a pipe: wait for the destroy's to arrive.
+        const disconnect = `POST /beta/deviceManagement/remoteAssistancePartners/${rowId}/disconnect 204`;
+        for (let i = 0; i < 100 && !all().includes(disconnect); i++)
+          await new Promise((r) => setTimeout(r, 20));
         const logged = all()
           .split("\n")
           .filter((l) => / (GET|POST|PATCH|DELETE) \//.test(l));
         assert.match(logged[0], /^\S+Z GET \/beta\/deviceManagement\/remoteAssistancePartners 200 tenant /);
         assert.ok(
-          logged.some((l) =>
-            l.includes(`POST /beta/deviceManagement/remoteAssistancePartners/${rowId}/disconnect 204`),
-          ),
+          logged.some((l) => l.includes(disconnect)),
+          logged.join("\n"),
         );
         assert.ok(!/Bearer|eyJ/.test(all()), "no token in the request log");
       } finally {
