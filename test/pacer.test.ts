@@ -4,105 +4,119 @@ import {
   afterQuietWindow,
   afterThrottle,
   intuneAppLimits,
-  marginInMs,
   Pacer,
   pacingDelayInMs,
   startBudget,
   type Budget,
+  type Sent,
 } from "../provider/graph/pacer";
 import { PartnersApi } from "../provider/graph/partners";
 import { clientFor, tokensFor, useEmulator } from "./support/emulator";
 
 const WINDOW = 1_000;
-const MARGIN = 250; // max(250 ms, 2 % of the window)
 const allowed = { writes: 3, requests: 5 };
-const sends = (writes: number[], reads: number[] = []) =>
-  [...writes.map((atMs) => ({ atMs, write: true })), ...reads.map((atMs) => ({ atMs, write: false }))].sort(
-    (a, b) => a.atMs - b.atMs,
-  );
+/** Requests answered at these times (undefined: still in flight), sent 40 ms before. */
+const answered = (writes: (number | undefined)[], reads: (number | undefined)[] = []) => [
+  ...writes.map((answeredAtMs) => ({ sentAtMs: (answeredAtMs ?? 500) - 40, answeredAtMs, write: true })),
+  ...reads.map((answeredAtMs) => ({ sentAtMs: (answeredAtMs ?? 500) - 40, answeredAtMs, write: false })),
+];
 
 describe("pacingDelayInMs", () => {
-  const table: [string, ReturnType<typeof sends>, boolean, number][] = [
-    ["sends at once under both budgets", sends([0, 10]), true, 0],
-    ["holds a write while the window holds the write budget", sends([0, 10, 20]), true, MARGIN + 1_000 - 500],
-    ["lets a read through past the write budget", sends([0, 10, 20]), false, 0],
+  const table: [string, Sent[], boolean, number][] = [
+    ["sends at once under both budgets", answered([0, 10]), true, 0],
+    [
+      "holds a write until the oldest answer of the write budget is a window old",
+      answered([0, 10, 20]),
+      true,
+      1_000 - 500,
+    ],
+    ["lets a read through past the write budget", answered([0, 10, 20]), false, 0],
     [
       "holds a read while the window holds the request budget",
-      sends([], [100, 200, 300, 400, 450]),
+      answered([], [100, 200, 300, 400, 450]),
       false,
-      100 + 1_000 + MARGIN - 500,
+      100 + 1_000 - 500,
     ],
-    ["forgets sends older than the window and its margin", sends([-800, -790, -780]), true, 0],
+    ["counts answers, not sends, in any order", answered([20, 0, 10, -600]), true, 1_000 - 500],
+    ["forgets requests answered a window ago", answered([-800, -600, -500]), true, 0],
+    [
+      "holds a write while the budget is in flight: its requests may not have arrived yet",
+      answered([undefined, undefined, undefined]),
+      true,
+      Infinity,
+    ],
+    [
+      "waits for the answer that frees the budget first, in flight last",
+      answered([undefined, 0, undefined, 100]),
+      true,
+      100 + 1_000 - 500,
+    ],
   ];
   for (const [name, sent, write, expected] of table) {
     it(name, () => assert.equal(pacingDelayInMs(sent, write, 500, WINDOW, allowed), expected));
   }
-
-  it("widens the window by the longest recent round trip, within 50 ms and 2 % of the window", () => {
-    assert.equal(marginInMs(20_000, 5), 50);
-    assert.equal(marginInMs(20_000, 180), 180);
-    assert.equal(marginInMs(20_000, 3_000), 400);
-    assert.equal(marginInMs(1_000, 3_000), 250);
-  });
 
   it("uses Intune's documented per-app limits by default", () => {
     assert.deepEqual(intuneAppLimits, { windowMs: 20_000, writes: 100, requests: 1000 });
   });
 });
 
-describe("adapting the budget (slow start, then AIMD)", () => {
+describe("adapting the budget (slow start, then decrease to Graph's limit and probe by doubling steps)", () => {
   it("starts at 60 % of the documented budget, in slow start", () => {
-    assert.deepEqual(startBudget(100, 7), { allowed: 60, changedAtMs: 7, slowStart: true });
+    assert.deepEqual(startBudget(100, 7), { allowed: 60, step: 1, changedAtMs: 7, slowStart: true });
   });
 
   it("doubles in slow start once Graph accepted a whole budget's worth in the window, up to the documented budget", () => {
     const start = startBudget(100, 0);
     assert.equal(afterAccepted(start, 59, 100, 5), start, "not yet");
-    assert.deepEqual(afterAccepted(start, 60, 100, 5), { allowed: 100, changedAtMs: 5 });
-    assert.deepEqual(afterAccepted({ allowed: 20, changedAtMs: 0, slowStart: true }, 20, 100, 5), {
+    assert.deepEqual(afterAccepted(start, 60, 100, 5), { allowed: 100, step: 1, changedAtMs: 5 });
+    assert.deepEqual(afterAccepted({ allowed: 20, step: 1, changedAtMs: 0, slowStart: true }, 20, 100, 5), {
       allowed: 40,
+      step: 1,
       changedAtMs: 5,
       slowStart: true,
     });
-    const settled = { allowed: 45, ceiling: 50, changedAtMs: 0 };
+    const settled = { allowed: 45, step: 1, changedAtMs: 0 };
     assert.equal(afterAccepted(settled, 45, 100, 5), settled, "after a 429, only quiet windows raise it");
   });
 
-  it("goes just under what the window accepted when Graph throttles", () => {
-    const at60 = { allowed: 60, changedAtMs: 0 };
-    assert.deepEqual(afterThrottle(at60, 50, 7), { allowed: 45, ceiling: 50, changedAtMs: 7 });
+  it("raises the budget to what Graph accepted when answers sent before a 429 arrive after it", () => {
+    const lowered = { allowed: 44, step: 1, changedAtMs: 0 };
+    assert.deepEqual(afterAccepted(lowered, 47, 100, 5, true), { allowed: 47, step: 1, changedAtMs: 0 });
+    assert.equal(afterAccepted(lowered, 47, 100, 5, false), lowered, "not from requests sent after it");
+  });
+
+  it("goes to what the window accepted when Graph throttles, by at most half", () => {
+    const at60 = { allowed: 60, step: 8, changedAtMs: 0 };
+    assert.deepEqual(afterThrottle(at60, 50, 7), { allowed: 50, step: 1, changedAtMs: 7 });
     assert.deepEqual(
       afterThrottle(at60, 1, 7),
-      { allowed: 30, changedAtMs: 7 },
+      { allowed: 30, step: 1, changedAtMs: 7 },
       "a lone 429 in a quiet window halves the budget, no more",
     );
+    assert.deepEqual(afterThrottle(at60, 75, 7), { allowed: 60, step: 1, changedAtMs: 7 }, "never up");
     assert.deepEqual(
-      afterThrottle({ allowed: 1, changedAtMs: 0 }, 0, 7),
-      { allowed: 1, changedAtMs: 7 },
+      afterThrottle({ allowed: 1, step: 1, changedAtMs: 0 }, 0, 7),
+      { allowed: 1, step: 1, changedAtMs: 7 },
       "never below one",
     );
   });
 
   const table: [string, Budget, Budget][] = [
     [
-      "halves the gap to the last ceiling after a quiet window",
-      { allowed: 45, ceiling: 50, changedAtMs: 0 },
-      { allowed: 48, ceiling: 50, changedAtMs: 9 },
+      "probes one request above the last limit after a quiet window",
+      { allowed: 50, step: 1, changedAtMs: 0 },
+      { allowed: 51, step: 2, changedAtMs: 9 },
     ],
     [
-      "reaches the ceiling, then forgets it",
-      { allowed: 49, ceiling: 50, changedAtMs: 0 },
-      { allowed: 50, ceiling: undefined, changedAtMs: 9 },
-    ],
-    [
-      "probes above it by a tenth of the documented budget",
-      { allowed: 50, changedAtMs: 0 },
-      { allowed: 60, ceiling: undefined, changedAtMs: 9 },
+      "doubles the step with each quiet window",
+      { allowed: 57, step: 8, changedAtMs: 0 },
+      { allowed: 65, step: 16, changedAtMs: 9 },
     ],
     [
       "never goes above the documented budget",
-      { allowed: 95, changedAtMs: 0 },
-      { allowed: 100, ceiling: undefined, changedAtMs: 9 },
+      { allowed: 95, step: 16, changedAtMs: 0 },
+      { allowed: 100, step: 32, changedAtMs: 9 },
     ],
   ];
   for (const [name, before, after] of table)
@@ -117,24 +131,40 @@ describe("Pacer", () => {
     });
   });
 
-  it("spreads a burst of writes over the window, first come first served, and lets reads pass", async () => {
-    const pacer = new Pacer({ windowMs: 200, writes: 3, requests: 100 }); // starts at 2 writes per window
+  it("spreads a burst of writes over the window from their answers, first come first served, and lets reads pass", async () => {
+    const pacer = new Pacer({ windowMs: 200, writes: 3, requests: 100 }); // 2 writes, then 3 once both are accepted
     const order: string[] = [];
-    const started = Date.now();
-    const waits = await Promise.all([
-      ...[1, 2, 3, 4].map((n) => pacer.acquire(true).then((t) => (order.push(`w${n}`), t.waitedInMs))),
-      pacer.acquire(false).then(() => (order.push("r"), 0)),
-    ]);
+    const sentAt: number[] = [];
+    const answeredAt: number[] = [];
+    const send = async (name: string, write: boolean) => {
+      const ticket = await pacer.acquire(write);
+      order.push(name);
+      sentAt.push(Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 30)); // the round trip
+      pacer.settle(ticket, false);
+      answeredAt.push(Date.now());
+    };
+    await Promise.all([...[1, 2, 3, 4].map((n) => send(`w${n}`, true)), send("r", false)]);
     assert.deepEqual(
       order.filter((o) => o.startsWith("w")),
       ["w1", "w2", "w3", "w4"],
     );
     assert.ok(order.indexOf("r") < order.indexOf("w3"), "the read did not queue behind held writes");
-    assert.ok(Date.now() - started >= 250, "the last writes waited for the window and its margin");
-    assert.ok(waits[0] < 50 && waits[1] < 50 && waits[2] > 100, `waits ${waits}`);
+    const w4 = sentAt[order.indexOf("w4")];
+    assert.ok(w4 >= Math.min(...answeredAt) + 200, "the fourth write waited a window from the first answer");
+    assert.ok(w4 - Math.min(...sentAt) < 400, `and no longer: ${w4 - Math.min(...sentAt)} ms`);
   });
 
-  it("lowers its write budget once per throttle event, to just under what Graph accepted, then recovers", async () => {
+  it("forgets a request whose ticket was never settled two windows after it was sent", async () => {
+    let now = 0;
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 2, requests: 100 }, undefined, () => now); // 1 write
+    await pacer.acquire(true); // never settled: its request's fate is unknown
+    const next = pacer.acquire(true);
+    now = 2 * WINDOW;
+    assert.equal((await next).sentAtMs, 2 * WINDOW);
+  });
+
+  it("lowers its write budget once per throttle event, to what Graph accepted, then recovers", async () => {
     let now = 0;
     const events: string[] = [];
     const pacer = new Pacer(
@@ -145,15 +175,15 @@ describe("Pacer", () => {
     const tickets = await Promise.all(Array.from({ length: 12 }, () => pacer.acquire(true)));
     tickets.slice(0, 9).forEach((t) => pacer.settle(t, false));
     tickets.slice(9).forEach((t) => pacer.settle(t, true)); // three 429s, one event
-    assert.deepEqual(pacer.allowed, { writes: 8, requests: 600 }, "just under the nine Graph accepted");
+    assert.deepEqual(pacer.allowed, { writes: 9, requests: 600 }, "the nine Graph accepted");
     assert.equal(pacer.stats.throttleEvents, 1);
     assert.deepEqual(events, ["decreased"]);
-    now = WINDOW + 300; // past the window and its margin: the old sends no longer count
+    now = WINDOW + 1; // a window after the answers: the old requests no longer count
     pacer.settle(await pacer.acquire(true), false);
-    assert.equal(pacer.allowed.writes, 9, "a quiet window halves the gap to the nine");
+    assert.equal(pacer.allowed.writes, 10, "a quiet window adds one");
     now += 3 * WINDOW;
     pacer.settle(await pacer.acquire(true), false);
-    assert.equal(pacer.allowed.writes, 15, "then probes by a tenth of the documented budget per window");
+    assert.equal(pacer.allowed.writes, 20, "then two, four, eight: up to the documented 20");
   });
 
   it("lowers the request budget, not the write budget, for a throttled read", async () => {

@@ -115,9 +115,13 @@ export class GraphClient {
       // The pacer's waits are scheduling, not retrying: they do not count against the retry deadline.
       const ticket = await this.options.pacer?.acquire(method !== "GET");
       startedAtInMs += ticket?.waitedInMs ?? 0;
-      const attempt = await this.attempt(url, request, token, clientRequestId, freshConnection);
-      if (ticket)
-        this.options.pacer!.settle(ticket, attempt.kind === "response" && attempt.response.status === 429);
+      let attempt: Attempt | undefined;
+      try {
+        attempt = await this.attempt(url, request, token, clientRequestId, freshConnection);
+      } finally {
+        if (ticket)
+          this.options.pacer!.settle(ticket, attempt?.kind === "response" && attempt.response.status === 429);
+      }
       let outcome: AttemptOutcome;
       let error: GraphError;
       if (attempt.kind === "response") {

@@ -2,8 +2,10 @@
  * Client-side pacing: Intune counts each app's requests per tenant in sliding windows and answers 429 past
  * the limit. One pacer per tenant, shared by every concurrent operation of the process, decides what is sent
  * at all; `Retry-After` still rules each retry. It starts below Intune's documented budget and learns the rate
- * Graph actually grants (other apps share the tenant's budget, limits change): additive-increase /
- * multiplicative-decrease on the per-window budget, never above the documented one.
+ * Graph actually grants (other apps share the tenant's budget, limits change): a 429 sets the per-window budget
+ * to what Graph had accepted in the window (at most halving it), and each quiet window probes upward by a step
+ * that doubles, gentle near the limit Graph last showed and quick far from it (as CUBIC grows a congestion
+ * window); never above the documented budget.
  */
 
 /** How often a waiting request checks whether the budget let it through meanwhile. */
@@ -28,21 +30,18 @@ export const intuneAppLimits: PacingLimits = { windowMs: 20_000, writes: 100, re
  * the documented budget or the first 429.
  */
 export const START_SHARE = 0.6;
-/** A throttle event sets the budget to this share of what the window had accepted: just under the limit... */
-export const DECREASE_FACTOR = 0.9;
-/** ...but not below this share of the budget before it (multiplicative decrease). */
+/** One throttle event never takes the budget below this share of what it was (multiplicative decrease). */
 export const HALVING_FLOOR = 0.5;
-/** Above the last estimate, each quiet window probes for more by this share of the documented budget. */
-export const PROBE_SHARE = 0.1;
 
 /**
- * What the pacer allows per window for one kind of request (writes, or all requests). `ceiling` is the limit
- * Graph showed at the last throttle event (the requests it had accepted in the window); below it the budget
- * recovers fast, above it slowly. `changedAtMs` is when the budget last changed.
+ * What the pacer allows per window for one kind of request (writes, or all requests). `step` is what the next
+ * quiet window adds: it starts at one request after a throttle event and doubles with each quiet window, so that
+ * the budget probes gently near the limit Graph last showed and quickly far from it. `changedAtMs` is when the
+ * budget last changed.
  */
 export interface Budget {
   allowed: number;
-  ceiling?: number;
+  step: number;
   changedAtMs: number;
   /** Until the first 429: the budget doubles each time the window has accepted all of it. */
   slowStart?: boolean;
@@ -50,100 +49,101 @@ export interface Budget {
 
 /** The budget a tenant's pacing starts with. Pure. */
 export function startBudget(documented: number, nowMs: number): Budget {
-  return { allowed: Math.max(1, Math.round(documented * START_SHARE)), changedAtMs: nowMs, slowStart: true };
+  return {
+    allowed: Math.max(1, Math.round(documented * START_SHARE)),
+    step: 1,
+    changedAtMs: nowMs,
+    slowStart: true,
+  };
 }
 
-/** In slow start, after Graph accepted `acceptedInWindow` requests of the kind in the window. Pure. */
+/**
+ * After Graph accepted a request of the kind, `acceptedInWindow` of them now in the window. In slow start, the
+ * budget doubles once the window has accepted all of it. A request sent before the last throttle event (`late`:
+ * its answer came after the 429 that lowered the budget) shows Graph granted at least this many. Pure.
+ */
 export function afterAccepted(
   budget: Budget,
   acceptedInWindow: number,
   documented: number,
   nowMs: number,
+  late = false,
 ): Budget {
+  if (late && acceptedInWindow > budget.allowed)
+    return { ...budget, allowed: Math.min(documented, acceptedInWindow) };
   if (!budget.slowStart || acceptedInWindow < budget.allowed) return budget;
   const allowed = Math.min(documented, budget.allowed * 2);
-  return { allowed, changedAtMs: nowMs, ...(allowed < documented ? { slowStart: true } : {}) };
+  return { allowed, step: 1, changedAtMs: nowMs, ...(allowed < documented ? { slowStart: true } : {}) };
 }
 
 /**
  * After a 429 (the first of a throttle event): Graph accepted `acceptedInWindow` requests of this kind in the
- * window, the best estimate of the limit it grants now, and the budget goes just under it; but one event never
+ * window, the best estimate of the limit it grants now, and the budget goes to it (the pacer's window ends a
+ * window after each answer, later than Graph's, so a budget at Graph's limit draws no 429); but one event never
  * takes more than half the budget (a lone 429 in a quiet window, from other apps' load or a hiccup, says little
  * about the rate). Pure.
  */
 export function afterThrottle(budget: Budget, acceptedInWindow: number, nowMs: number): Budget {
-  const allowed = Math.max(
-    1,
-    Math.floor(acceptedInWindow * DECREASE_FACTOR),
-    Math.floor(budget.allowed * HALVING_FLOOR),
+  const allowed = Math.min(
+    budget.allowed,
+    Math.max(1, acceptedInWindow, Math.floor(budget.allowed * HALVING_FLOOR)),
   );
-  return acceptedInWindow > allowed
-    ? { allowed, ceiling: acceptedInWindow, changedAtMs: nowMs }
-    : { allowed, changedAtMs: nowMs };
+  return { allowed, step: 1, changedAtMs: nowMs };
 }
 
 /**
- * After a window without a throttle event: below the last ceiling, halve the gap to it; at or above it, probe
- * by {@link PROBE_SHARE} of the documented budget; never above the documented budget. Pure.
+ * After a window without a throttle event: one step up, and the next step twice as long; never above the
+ * documented budget. Pure.
  */
 export function afterQuietWindow(budget: Budget, documented: number, nowMs: number): Budget {
-  const { allowed, ceiling } = budget;
-  const next =
-    ceiling !== undefined && allowed < ceiling
-      ? allowed + Math.max(1, Math.ceil((ceiling - allowed) / 2))
-      : allowed + Math.max(1, Math.round(documented * PROBE_SHARE));
-  const capped = Math.min(documented, next);
+  const allowed = Math.min(documented, budget.allowed + budget.step);
   return {
-    allowed: capped,
-    ceiling: ceiling !== undefined && capped < ceiling ? ceiling : undefined,
+    allowed,
+    step: budget.step * 2,
     changedAtMs: nowMs,
-    ...(budget.slowStart && capped < documented ? { slowStart: true } : {}),
+    ...(budget.slowStart && allowed < documented ? { slowStart: true } : {}),
   };
 }
 
-/** One send recorded in the window: `accepted` once an answer other than 429 arrived. */
-interface Sent {
-  atMs: number;
-  write: boolean;
-  accepted: boolean;
-}
-
 /**
- * The margin by which the window is widened, since Intune counts a request when it arrives, not when it was
- * sent: the longest round trip seen lately (what a request's arrival may lag its send by, and more), at least
- * 50 ms and at most 2 % of the window (250 ms for short windows). Pure.
+ * One request in the window. Intune counts a request when it arrives, which is before its answer does: a
+ * request answered at `answeredAtMs` has left Graph's window by `answeredAtMs + window`, whatever the network's
+ * latency. One without an answer yet (`answeredAtMs` undefined) is in the window for as long as it is in flight.
  */
-export function marginInMs(windowMs: number, longestRoundTripInMs: number): number {
-  return Math.min(Math.max(250, windowMs * 0.02), Math.max(50, longestRoundTripInMs));
+export interface Sent {
+  sentAtMs: number;
+  answeredAtMs?: number;
+  write: boolean;
 }
 
 /**
- * How long to wait before one more request fits the budgets, given the sends in the window (oldest first)
- * and the window's margin ({@link marginInMs}). Pure.
+ * How long to wait before one more request fits the budgets, given the requests in the window; `Infinity`
+ * while the budget is all in flight (an answer changes that). Pure.
  */
 export function pacingDelayInMs(
-  sent: readonly { atMs: number; write: boolean }[],
+  sent: readonly Sent[],
   write: boolean,
   nowMs: number,
   windowMs: number,
   allowed: { writes: number; requests: number },
-  marginMs = Math.max(250, windowMs * 0.02),
 ): number {
-  const span = windowMs + marginMs;
-  const inWindow = sent.filter((s) => s.atMs > nowMs - span);
-  const wait = (times: number[], limit: number) =>
-    times.length < limit ? 0 : times[times.length - limit] + span - nowMs;
-  const all = wait(
-    inWindow.map((s) => s.atMs),
-    allowed.requests,
+  const leavesAt = (s: Sent) => (s.answeredAtMs === undefined ? Infinity : s.answeredAtMs + windowMs);
+  const wait = (inWindow: readonly Sent[], limit: number) => {
+    const leaving = inWindow
+      .map(leavesAt)
+      .filter((at) => at > nowMs)
+      .sort((a, b) => a - b);
+    return leaving.length < limit ? 0 : leaving[leaving.length - limit] - nowMs;
+  };
+  return Math.max(
+    wait(sent, allowed.requests),
+    write
+      ? wait(
+          sent.filter((s) => s.write),
+          allowed.writes,
+        )
+      : 0,
   );
-  const writes = write
-    ? wait(
-        inWindow.filter((s) => s.write).map((s) => s.atMs),
-        allowed.writes,
-      )
-    : 0;
-  return Math.max(all, writes);
 }
 
 /** A request the pacer let through; hand it back to {@link Pacer.settle} with what Graph answered. */
@@ -162,12 +162,14 @@ export type PacingEvent =
 /** The pacer of one tenant. Writes and reads queue apart, each first come, first served. */
 export class Pacer {
   private readonly sent: Sent[] = [];
+  /** Which request in the window each ticket stands for. */
+  private readonly entries = new WeakMap<PacingTicket, Sent>();
   private readonly queues = { write: Promise.resolve(), read: Promise.resolve() };
+  /** Requests waiting for their turn, woken early by an answer. */
+  private readonly wakers = new Set<() => void>();
   private writes: Budget;
   private requests: Budget;
   private readonly lastThrottleAtMs = { writes: -Infinity, requests: -Infinity };
-  /** The round trips of the latest answers, for the window's margin. */
-  private readonly roundTripsInMs: number[] = [];
   /** Requests that waited, the longest wait, and throttle events, for benchmarks. */
   readonly stats = { waited: 0, longestWaitInMs: 0, throttleEvents: 0 };
 
@@ -197,27 +199,37 @@ export class Pacer {
   }
 
   /**
-   * What Graph answered to a request the pacer let through. A 429 did not count against Graph's limit, so it
-   * leaves the window; the first 429 of a throttle event (one sent after the last decrease) lowers the budget
-   * of its kind to just under what the window had accepted.
+   * What Graph answered to a request the pacer let through (every ticket is settled once, whatever happened to
+   * its request). A 429 did not count against Graph's limit, so it leaves the window; the first 429 of a
+   * throttle event (one sent after the last decrease) lowers the budget of its kind to just under what the
+   * window had accepted.
    */
   settle(ticket: PacingTicket, throttled: boolean): void {
-    const index = this.sent.findIndex(
-      (s) => s.atMs === ticket.sentAtMs && s.write === ticket.write && !s.accepted,
-    );
+    const entry = this.entries.get(ticket);
+    this.entries.delete(ticket);
     const now = this.now();
-    this.roundTripsInMs.push(now - ticket.sentAtMs);
-    if (this.roundTripsInMs.length > 100) this.roundTripsInMs.shift();
     const accepted = (write: boolean) =>
-      this.sent.filter((s) => s.accepted && s.atMs > now - this.limits.windowMs && (!write || s.write))
-        .length;
+      this.sent.filter(
+        (s) =>
+          s.answeredAtMs !== undefined && s.answeredAtMs > now - this.limits.windowMs && (!write || s.write),
+      ).length;
+    for (const wake of this.wakers) wake();
+    this.wakers.clear();
     if (!throttled) {
-      if (index >= 0) this.sent[index].accepted = true;
-      if (ticket.write) this.writes = afterAccepted(this.writes, accepted(true), this.limits.writes, now);
-      this.requests = afterAccepted(this.requests, accepted(false), this.limits.requests, now);
+      if (entry) entry.answeredAtMs = now;
+      const late = (kind: "writes" | "requests") => ticket.sentAtMs <= this.lastThrottleAtMs[kind];
+      if (ticket.write)
+        this.writes = afterAccepted(this.writes, accepted(true), this.limits.writes, now, late("writes"));
+      this.requests = afterAccepted(
+        this.requests,
+        accepted(false),
+        this.limits.requests,
+        now,
+        late("requests"),
+      );
       return;
     }
-    if (index >= 0) this.sent.splice(index, 1);
+    if (entry && this.sent.includes(entry)) this.sent.splice(this.sent.indexOf(entry), 1);
     const kind = ticket.write ? "writes" : "requests";
     if (ticket.sentAtMs <= this.lastThrottleAtMs[kind]) return; // sent before the last decrease: the same event
     this.lastThrottleAtMs[kind] = now;
@@ -237,22 +249,39 @@ export class Pacer {
     const started = this.now();
     for (;;) {
       this.recover(this.now());
-      const margin = marginInMs(this.limits.windowMs, Math.max(0, ...this.roundTripsInMs));
-      const delay = pacingDelayInMs(this.sent, write, this.now(), this.limits.windowMs, this.allowed, margin);
+      this.prune(this.now());
+      const delay = pacingDelayInMs(this.sent, write, this.now(), this.limits.windowMs, this.allowed);
       if (delay <= 0) break;
       // Short steps: the budget may grow meanwhile (slow start, a quiet window), and this request with it.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, RECHECK_IN_MS)));
+      await this.pause(Math.min(delay, RECHECK_IN_MS));
     }
     const now = this.now();
-    this.prune(now);
-    this.sent.push({ atMs: now, write, accepted: false });
+    const entry: Sent = { sentAtMs: now, write };
+    this.sent.push(entry);
     const waitedInMs = now - started;
     if (waitedInMs > 0) {
       this.stats.waited++;
       this.stats.longestWaitInMs = Math.max(this.stats.longestWaitInMs, waitedInMs);
       this.onEvent({ kind: "waited", waitedInMs, allowed: this.allowed });
     }
-    return { write, sentAtMs: now, waitedInMs };
+    const ticket: PacingTicket = { write, sentAtMs: now, waitedInMs };
+    this.entries.set(ticket, entry);
+    return ticket;
+  }
+
+  /** Sleeps `ms`, or until the next answer arrives. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakers.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.wakers.add(wake);
+    });
   }
 
   /** Applies {@link afterQuietWindow} once for each whole window since a budget last changed. */
@@ -276,9 +305,16 @@ export class Pacer {
       );
   }
 
+  /**
+   * Forgets requests that left the window, and requests never answered (a ticket that was never settled) two
+   * windows after they were sent.
+   */
   private prune(nowMs: number): void {
-    const horizon = nowMs - 2 * this.limits.windowMs;
-    const keep = this.sent.findIndex((s) => s.atMs > horizon);
-    this.sent.splice(0, keep === -1 ? this.sent.length : keep);
+    const windowMs = this.limits.windowMs;
+    for (let i = this.sent.length - 1; i >= 0; i--) {
+      const { sentAtMs, answeredAtMs } = this.sent[i];
+      if (answeredAtMs === undefined ? sentAtMs <= nowMs - 2 * windowMs : answeredAtMs <= nowMs - windowMs)
+        this.sent.splice(i, 1);
+    }
   }
 }
