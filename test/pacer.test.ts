@@ -134,15 +134,15 @@ describe("Pacer", () => {
   it("spreads a burst of writes over the window from their answers, first come first served, and lets reads pass", async () => {
     const pacer = new Pacer({ windowMs: 200, writes: 3, requests: 100 }); // 2 writes, then 3 once both are accepted
     const order: string[] = [];
-    const sentAt: number[] = [];
-    const answeredAt: number[] = [];
+    const sentAt: Record<string, number> = {};
+    const answeredAt: Record<string, number> = {};
     const send = async (name: string, write: boolean) => {
       const ticket = await pacer.acquire(write);
       order.push(name);
-      sentAt.push(Date.now());
+      sentAt[name] = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 30)); // the round trip
       pacer.settle(ticket, false);
-      answeredAt.push(Date.now());
+      answeredAt[name] = Date.now();
     };
     await Promise.all([...[1, 2, 3, 4].map((n) => send(`w${n}`, true)), send("r", false)]);
     assert.deepEqual(
@@ -150,9 +150,13 @@ describe("Pacer", () => {
       ["w1", "w2", "w3", "w4"],
     );
     assert.ok(order.indexOf("r") < order.indexOf("w3"), "the read did not queue behind held writes");
-    const w4 = sentAt[order.indexOf("w4")];
-    assert.ok(w4 >= Math.min(...answeredAt) + 200, "the fourth write waited a window from the first answer");
-    assert.ok(w4 - Math.min(...sentAt) < 400, `and no longer: ${w4 - Math.min(...sentAt)} ms`);
+    const firstWriteAnswer = Math.min(answeredAt.w1, answeredAt.w2);
+    assert.ok(sentAt.w3 - sentAt.w1 < 150, "the third went once the first two were accepted (slow start)");
+    assert.ok(
+      sentAt.w4 >= firstWriteAnswer + 200,
+      "the fourth write waited a window from the first write's answer",
+    );
+    assert.ok(sentAt.w4 - sentAt.w1 < 400, `and no longer: ${sentAt.w4 - sentAt.w1} ms`);
   });
 
   it("forgets a request whose ticket was never settled two windows after it was sent", async () => {
@@ -184,6 +188,15 @@ describe("Pacer", () => {
     now += 3 * WINDOW;
     pacer.settle(await pacer.acquire(true), false);
     assert.equal(pacer.allowed.writes, 20, "then two, four, eight: up to the documented 20");
+  });
+
+  it("raises the budget again as answers to requests sent before a 429 arrive after it", async () => {
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 20, requests: 1000 }, undefined, () => 0); // 12 writes
+    const tickets = await Promise.all(Array.from({ length: 12 }, () => pacer.acquire(true)));
+    tickets.slice(9).forEach((t) => pacer.settle(t, true)); // the 429s overtake the accepted answers
+    assert.equal(pacer.allowed.writes, 6, "nothing accepted yet: halved, no more");
+    tickets.slice(0, 9).forEach((t) => pacer.settle(t, false));
+    assert.equal(pacer.allowed.writes, 9, "the nine Graph accepted");
   });
 
   it("lowers the request budget, not the write budget, for a throttled read", async () => {

@@ -161,7 +161,7 @@ export type PacingEvent =
 
 /** The pacer of one tenant. Writes and reads queue apart, each first come, first served. */
 export class Pacer {
-  private readonly sent: Sent[] = [];
+  private sent: Sent[] = [];
   /** Which request in the window each ticket stands for. */
   private readonly entries = new WeakMap<PacingTicket, Sent>();
   private readonly queues = { write: Promise.resolve(), read: Promise.resolve() };
@@ -249,13 +249,13 @@ export class Pacer {
     const started = this.now();
     for (;;) {
       this.recover(this.now());
-      this.prune(this.now());
       const delay = pacingDelayInMs(this.sent, write, this.now(), this.limits.windowMs, this.allowed);
       if (delay <= 0) break;
       // Short steps: the budget may grow meanwhile (slow start, a quiet window), and this request with it.
       await this.pause(Math.min(delay, RECHECK_IN_MS));
     }
     const now = this.now();
+    this.prune(now);
     const entry: Sent = { sentAtMs: now, write };
     this.sent.push(entry);
     const waitedInMs = now - started;
@@ -311,10 +311,8 @@ export class Pacer {
    */
   private prune(nowMs: number): void {
     const windowMs = this.limits.windowMs;
-    for (let i = this.sent.length - 1; i >= 0; i--) {
-      const { sentAtMs, answeredAtMs } = this.sent[i];
-      if (answeredAtMs === undefined ? sentAtMs <= nowMs - 2 * windowMs : answeredAtMs <= nowMs - windowMs)
-        this.sent.splice(i, 1);
-    }
+    this.sent = this.sent.filter(({ sentAtMs, answeredAtMs }) =>
+      answeredAtMs === undefined ? sentAtMs > nowMs - 2 * windowMs : answeredAtMs > nowMs - windowMs,
+    );
   }
 }
