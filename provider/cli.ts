@@ -5,10 +5,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { configure, partnersFor, tenantOf } from "./core/runtime";
 import { apiVersions, type ApiVersion } from "./graph/client";
-import { describePartners } from "./create";
 import type { Partner } from "./graph/partners";
-import { configure, partnersFor, tenantOf } from "./runtime";
+import { describePartners } from "./partner/create";
 
 const USAGE = `npx pulumi-intune-remote-assistance partners [options]
 

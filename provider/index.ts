@@ -7,7 +7,7 @@ export {
   RemoteAssistancePartner,
   REMOTE_ASSISTANCE_PARTNER_TYPE,
   type RemoteAssistancePartnerArgs,
-} from "./resource";
+} from "./partner/resource";
 export {
   RemoteAssistanceSettings,
   REMOTE_ASSISTANCE_SETTINGS_TYPE,

@@ -6,7 +6,7 @@
 import type { Emulator, Fault, FaultMatch } from "../emulator";
 import type { OnboardingStatus, StoredPartner, TenantStore } from "../emulator/store";
 import { provider, remoteAssistanceSettings } from "../provider/host";
-import type { PartnerOutputs } from "../provider/lifecycle";
+import type { PartnerOutputs } from "../provider/partner/lifecycle";
 
 export interface MatrixFault {
   name: string;

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { startEmulator } from "../emulator";
-import { setReporter } from "../provider/progress";
+import { setReporter } from "../provider/core/progress";
 import { matrixTable, runFaultMatrix } from "./faultMatrix";
 import { runSoak } from "./soak";
 

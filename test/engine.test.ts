@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE, type RemoteAssistancePartnerArgs } from "../provider";
-import { UNKNOWN } from "../provider/lifecycle";
+import { UNKNOWN } from "../provider/core/inputs";
 import { profiles } from "../emulator";
 import { useHost } from "./support/host";
 import { useEmulator } from "./support/emulator";

@@ -5,7 +5,8 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { provider } from "../provider/host";
-import { INPUT_NAMES, UNKNOWN } from "../provider/lifecycle";
+import { UNKNOWN } from "../provider/core/inputs";
+import { INPUT_NAMES } from "../provider/partner/lifecycle";
 import { useEmulator } from "./support/emulator";
 import { useEnv } from "./support/env";
 

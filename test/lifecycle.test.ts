@@ -2,7 +2,6 @@ import { strict as assert } from "node:assert";
 import {
   checkInputs,
   INPUT_NAMES,
-  compareTenants,
   deleteOnDestroyOf,
   diffPartner,
   isConnected,
@@ -12,12 +11,13 @@ import {
   planDelete,
   planUpdate,
   statusAfter,
-  UNKNOWN,
   type Desired,
   type LiveView,
   type PartnerOutputs,
   type Step,
-} from "../provider/lifecycle";
+} from "../provider/partner/lifecycle";
+import { UNKNOWN } from "../provider/core/inputs";
+import { compareTenants } from "../provider/core/tenants";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 const T = "11111111-1111-4111-8111-111111111111";

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { provider } from "../provider/host";
-import { setReporter } from "../provider/progress";
+import { setReporter } from "../provider/core/progress";
 import { profiles } from "../emulator";
 import { useEmulator } from "./support/emulator";
 import { useEnv } from "./support/env";

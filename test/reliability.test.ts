@@ -7,7 +7,7 @@ import {
   runFaultMatrix,
 } from "../reliability/faultMatrix";
 import { runSoak } from "../reliability/soak";
-import { setReporter } from "../provider/progress";
+import { setReporter } from "../provider/core/progress";
 import { useEmulator } from "./support/emulator";
 import { useEnv } from "./support/env";
 

@@ -14,7 +14,7 @@ import {
   restoreOnDestroy,
   type RemoteHelpOutputs,
 } from "../provider/remoteHelp/lifecycle";
-import { UNKNOWN } from "../provider/lifecycle";
+import { UNKNOWN } from "../provider/core/inputs";
 import { FakeEngine, Stack, settingsInputs, urnOf, type Props } from "../testing/engine";
 import { tokensFor, useEmulator } from "./support/emulator";
 import { useHost } from "./support/host";

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { resolveSettings, SettingsError } from "../provider/settings";
+import { resolveSettings, SettingsError } from "../provider/core/settings";
 
 const config = (values: Record<string, string>) => (key: string) => values[key];
 const none = config({});

@@ -1,6 +1,6 @@
 /**
  * The lifecycle decisions of a RemoteAssistanceSettings as pure functions: which inputs are valid, what
- * differs, which fields to PATCH, and what a destroy puts back. `methods.ts` carries them out.
+ * differs, which fields to PATCH, and what a destroy puts back. `operations.ts` carries them out.
  */
 import {
   REMOTE_HELP_FIELDS,
@@ -8,8 +8,8 @@ import {
   type RemoteHelpField,
   type RemoteHelpSettings,
 } from "../graph/remoteHelp";
-import { compareTenants, UNKNOWN, type CheckFailure } from "../lifecycle";
-import { isTenantId } from "../settings";
+import { isUnknown, type CheckFailure } from "../core/inputs";
+import { compareTenants, isTenantId } from "../core/tenants";
 
 /** What a program declares: each field optional, an omitted one left as the tenant has it. */
 export interface RemoteHelpInputs extends Partial<RemoteHelpSettings> {
@@ -28,8 +28,6 @@ export interface RemoteHelpOutputs extends RemoteHelpSettings {
 }
 
 export const REMOTE_HELP_INPUT_NAMES: readonly string[] = [...REMOTE_HELP_FIELDS, "tenantId"];
-
-const isUnknown = (v: unknown) => v === UNKNOWN;
 
 /** Validates inputs, naming the property of each problem. Unknown values pass. Never throws, never calls Graph. */
 export function checkRemoteHelp(news: Record<string, unknown>): {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runtime } from "../entry";
+import { serializedProvider } from "../serialized";
 
 /** The type token of {@link RemoteAssistanceSettings}: a contract with every state written. */
 export const REMOTE_ASSISTANCE_SETTINGS_TYPE = "pulumi-nodejs:dynamic/intune:RemoteAssistanceSettings";
@@ -16,16 +16,8 @@ export interface RemoteAssistanceSettingsArgs {
   tenantId?: pulumi.Input<string>;
 }
 
-// Serialized into state; each method requires the runtime by package name when it runs (see ../entry.ts).
-const remoteAssistanceSettingsProvider: pulumi.dynamic.ResourceProvider = {
-  configure: (req) => runtime().remoteAssistanceSettings.configure(req),
-  check: (olds, news) => runtime().remoteAssistanceSettings.check(olds, news),
-  diff: (id, olds, news) => runtime().remoteAssistanceSettings.diff(id, olds, news),
-  create: (inputs) => runtime().remoteAssistanceSettings.create(inputs),
-  read: (id, props) => runtime().remoteAssistanceSettings.read(id, props),
-  update: (id, olds, news) => runtime().remoteAssistanceSettings.update(id, olds, news),
-  delete: (id, props) => runtime().remoteAssistanceSettings.delete(id, props),
-};
+// Built once: the SDK caches the serialization per provider object.
+const remoteAssistanceSettingsProvider = serializedProvider("remoteAssistanceSettings");
 
 /**
  * Remote Help's tenant settings (`/deviceManagement/remoteAssistanceSettings`, beta): one per tenant. Create

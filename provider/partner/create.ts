@@ -2,13 +2,14 @@
  * Getting the partner a create is about: an existing one to adopt, or exactly one new one, never a duplicate
  * of a name, never a second partner when the answer to a POST was lost.
  */
-import { isGraphError } from "./graph/errors";
-import type { Partner, PartnerFields, PartnersApi } from "./graph/partners";
+import { report } from "../core/progress";
+import { settings } from "../core/runtime";
+import { directoryOf, withNameLock } from "./directory";
+import { isGraphError } from "../graph/errors";
+import type { Partner, PartnerFields, PartnersApi } from "../graph/partners";
 import { poll } from "./converge";
 import { sameName, type PartnerInputs } from "./lifecycle";
-import { report } from "./progress";
 import { refusedCreate } from "./refusals";
-import { directoryOf, settings, withNameLock } from "./runtime";
 
 /** How long before a create began a shared list may have begun and still serve its duplicate check. */
 const LIST_REUSE_IN_MS = 1_000;

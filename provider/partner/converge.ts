@@ -2,7 +2,10 @@
  * Carrying out a plan on a live partner: each Graph call verified against the partner where its answer could
  * mislead, a rename checked against the tenant's other names first, progress reported as each call succeeds.
  */
-import type { PartnerFields, Partner, PartnersApi } from "./graph/partners";
+import { report } from "../core/progress";
+import { settings } from "../core/runtime";
+import { directoryOf, withNameLock } from "./directory";
+import type { PartnerFields, Partner, PartnersApi } from "../graph/partners";
 import {
   isConnected,
   needsReadBack,
@@ -15,8 +18,6 @@ import {
   type Step,
 } from "./lifecycle";
 import { refusedOnboarding } from "./refusals";
-import { report } from "./progress";
-import { directoryOf, settings, withNameLock } from "./runtime";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

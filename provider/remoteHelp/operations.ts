@@ -4,9 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { report } from "../core/progress";
+import { configure, remoteHelpFor, sameTenantByEntra, tenantOf } from "../core/runtime";
 import type { RemoteHelpSettings } from "../graph/remoteHelp";
-import { report } from "../progress";
-import { configure, remoteHelpFor, sameTenantByEntra, tenantOf } from "../runtime";
 import {
   checkRemoteHelp,
   declared,
@@ -18,36 +18,34 @@ import {
   type RemoteHelpOutputs,
 } from "./lifecycle";
 
-/** The resource that manages each tenant's settings in this process (tenant, lower case → its instance). */
-const owners = new Map<string, string>();
+/** The `pulumi.dynamic.ResourceProvider` the serialized RemoteAssistanceSettings provider delegates to. */
+export const settingsOperations: Required<Omit<pulumi.dynamic.ResourceProvider, "configure">> & {
+  configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
+} = {
+  configure: async (req) => configure(req),
+  check: async (_olds, news) => checkRemoteHelp(news),
+  diff,
+  create,
+  read,
+  update,
+  delete: deleteSettings,
+};
 
-/** Claims `tenantId` for `instance`; two resources of one tenant are a clear error, not a tug of war. */
-function claim(tenantId: string, instance: string): void {
-  const key = tenantId.trim().toLowerCase();
-  const owner = owners.get(key);
-  if (owner !== undefined && owner !== instance) {
-    throw new Error(
-      `Two RemoteAssistanceSettings resources manage tenant ${tenantId}: a tenant has one Remote Help ` +
-        "configuration, and two resources would undo each other's changes. Keep one of them (declare all the " +
-        "fields there) and remove the other. Nothing was changed.",
+async function diff(
+  id: string,
+  rawOlds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Promise<pulumi.dynamic.DiffResult> {
+  const olds = rawOlds as unknown as Partial<RemoteHelpOutputs>;
+  if (typeof olds.tenantId === "string" && typeof olds.instance === "string")
+    claim(olds.tenantId, olds.instance);
+  const label = `Remote Help settings of tenant ${olds.tenantId}`;
+  const result = diffRemoteHelp(olds, news, await sameTenantByEntra(olds.tenantId, news.tenantId, label));
+  if (result.changes)
+    report(
+      `${label} (${id}): ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}`,
     );
-  }
-  owners.set(key, instance);
-}
-
-/** The settings after a PATCH: Graph's answer, else read back. */
-async function patched(tenantId: string, fields: Partial<RemoteHelpSettings>): Promise<RemoteHelpSettings> {
-  const api = remoteHelpFor(tenantId);
-  return (await api.update(fields)) ?? (await api.get());
-}
-
-function outputs(
-  live: RemoteHelpSettings,
-  tenantId: string,
-  managed: ReturnType<typeof managedAfter>,
-  instance: string,
-): RemoteHelpOutputs {
-  return { ...live, tenantId, ...managed, instance };
+  return { changes: result.changes, replaces: result.replaces };
 }
 
 /** Reads the tenant's settings, records them, and PATCHes only the declared fields that differ (none: no write). */
@@ -106,34 +104,34 @@ async function deleteSettings(_id: string, props: Record<string, unknown>): Prom
   owners.delete(olds.tenantId.trim().toLowerCase());
 }
 
-async function diff(
-  id: string,
-  rawOlds: Record<string, unknown>,
-  news: Record<string, unknown>,
-): Promise<pulumi.dynamic.DiffResult> {
-  const olds = rawOlds as unknown as Partial<RemoteHelpOutputs>;
-  if (typeof olds.tenantId === "string" && typeof olds.instance === "string")
-    claim(olds.tenantId, olds.instance);
-  const label = `Remote Help settings of tenant ${olds.tenantId}`;
-  const result = diffRemoteHelp(olds, news, await sameTenantByEntra(olds.tenantId, news.tenantId, label));
-  if (result.changes)
-    report(
-      `${label} (${id}): ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}`,
+/** The resource that manages each tenant's settings in this process (tenant, lower case → its instance). */
+const owners = new Map<string, string>();
+
+/** Claims `tenantId` for `instance`; two resources of one tenant are a clear error, not a tug of war. */
+function claim(tenantId: string, instance: string): void {
+  const key = tenantId.trim().toLowerCase();
+  const owner = owners.get(key);
+  if (owner !== undefined && owner !== instance) {
+    throw new Error(
+      `Two RemoteAssistanceSettings resources manage tenant ${tenantId}: a tenant has one Remote Help ` +
+        "configuration, and two resources would undo each other's changes. Keep one of them (declare all the " +
+        "fields there) and remove the other. Nothing was changed.",
     );
-  return { changes: result.changes, replaces: result.replaces };
+  }
+  owners.set(key, instance);
 }
 
-/** The `pulumi.dynamic.ResourceProvider` the serialized RemoteAssistanceSettings provider delegates to. */
-export const remoteAssistanceSettingsProvider: Required<
-  Omit<pulumi.dynamic.ResourceProvider, "configure">
-> & {
-  configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
-} = {
-  configure: async (req) => configure(req),
-  check: async (_olds, news) => checkRemoteHelp(news),
-  diff,
-  create,
-  read,
-  update,
-  delete: deleteSettings,
-};
+/** The settings after a PATCH: Graph's answer, else read back. */
+async function patched(tenantId: string, fields: Partial<RemoteHelpSettings>): Promise<RemoteHelpSettings> {
+  const api = remoteHelpFor(tenantId);
+  return (await api.update(fields)) ?? (await api.get());
+}
+
+function outputs(
+  live: RemoteHelpSettings,
+  tenantId: string,
+  managed: ReturnType<typeof managedAfter>,
+  instance: string,
+): RemoteHelpOutputs {
+  return { ...live, tenantId, ...managed, instance };
+}

@@ -1,10 +1,11 @@
 /**
  * The lifecycle decisions of a RemoteAssistancePartner as pure functions: which inputs are valid, what changed,
- * and which Graph calls bring the live partner to the desired state. `host.ts` carries them out.
+ * and which Graph calls bring the live partner to the desired state. `operations.ts` carries them out.
  */
-import { apiVersions, type ApiVersion } from "./graph/client";
-import type { OnboardingStatus, Partner, PartnerFields } from "./graph/partners";
-import { isTenantId } from "./settings";
+import { describe, isUnknown, type CheckFailure } from "../core/inputs";
+import { compareTenants, GUID, isTenantId } from "../core/tenants";
+import { apiVersions, type ApiVersion } from "../graph/client";
+import type { OnboardingStatus, Partner, PartnerFields } from "../graph/partners";
 
 /** What a Pulumi program declares, after `check` applied the defaults. */
 export interface PartnerInputs {
@@ -46,10 +47,6 @@ export interface PartnerOutputs {
 /** Declared values of writable properties that Graph did not keep. */
 export type NotKept = { displayName?: string; onboardingUrl?: string };
 
-/** The value the engine sends for an input not known yet (during preview), whatever its type. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const isUnknown = (v: unknown) => v === UNKNOWN;
-
 /** The inputs of a RemoteAssistancePartner, by name. */
 export const INPUT_NAMES = [
   "displayName",
@@ -61,11 +58,6 @@ export const INPUT_NAMES = [
   "tenantId",
   "apiVersion",
 ];
-
-export interface CheckFailure {
-  property: string;
-  reason: string;
-}
 
 /**
  * Validates inputs and applies the defaults that do not depend on the state (`connected: true`,
@@ -150,19 +142,6 @@ export function deleteOnDestroyOf(declared: unknown, adopted: boolean): boolean 
   return typeof declared === "boolean" ? declared : !adopted;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * How two tenant ids compare without asking Entra: equal ignoring letter case is the same tenant, two
- * different GUIDs are different tenants, and a domain against anything else is `unknown` (only Entra knows
- * which tenant a domain names).
- */
-export function compareTenants(a: string, b: string): "same" | "different" | "unknown" {
-  const [x, y] = [a.trim().toLowerCase(), b.trim().toLowerCase()];
-  if (x === y) return "same";
-  return GUID.test(x) && GUID.test(y) ? "different" : "unknown";
-}
-
 function isHttpsUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -170,11 +149,6 @@ function isHttpsUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** Whether a live status counts as connected: `onboarded`, or `onboarding` whose request has not expired. */

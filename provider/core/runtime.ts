@@ -1,25 +1,24 @@
 /**
  * What one dynamic-provider process shares between operations: the settings from `configure` and the
- * environment, and per tenant one Graph client (its token cache and pacer), one directory of partners and the
- * name locks.
+ * environment, and per tenant one Graph client (its token cache and pacer) and what else a resource keeps per
+ * tenant ({@link perTenant}).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { CachedTokenSource, createCredential, discoverTenantGuid } from "./graph/auth";
-import { GraphClient, type ApiVersion } from "./graph/client";
-import { Pacer } from "./graph/pacer";
-import { PartnersApi } from "./graph/partners";
-import { RemoteHelpApi } from "./graph/remoteHelp";
-import { compareTenants, UNKNOWN } from "./lifecycle";
-import { TenantDirectory } from "./directory";
+import { CachedTokenSource, createCredential, discoverTenantGuid } from "../graph/auth";
+import { GraphClient, type ApiVersion } from "../graph/client";
+import { Pacer } from "../graph/pacer";
+import { PartnersApi } from "../graph/partners";
+import { RemoteHelpApi } from "../graph/remoteHelp";
+import { isUnknown } from "./inputs";
 import { report } from "./progress";
-import { isTenantId, resolveSettings, type ConfigLookup, type Settings } from "./settings";
+import { resolveSettings, type ConfigLookup, type Settings } from "./settings";
+import { compareTenants, isTenantId } from "./tenants";
 
 let lookup: ConfigLookup = () => undefined;
 let configured: string | undefined;
 let cachedSettings: Settings | undefined;
 const clients = new Map<string, GraphClient>();
-const directories = new Map<string, TenantDirectory>();
-const locks = new Map<string, Promise<unknown>>();
+const scoped = new Map<string, unknown>();
 const tenantGuids = new Map<string, Promise<string>>();
 
 /** Settings from the last `configure` and the environment, resolved on first use. */
@@ -58,7 +57,7 @@ export function configure(req: pulumi.dynamic.ConfigureRequest): void {
   configured = fingerprint;
   cachedSettings = undefined;
   clients.clear();
-  directories.clear();
+  scoped.clear();
   tenantGuids.clear();
 }
 
@@ -124,11 +123,14 @@ export function remoteHelpFor(tenantId: string): RemoteHelpApi {
   return new RemoteHelpApi(graphFor(tenantId));
 }
 
-/** What this process knows of a tenant's partners, for the duplicate-name checks. */
-export function directoryOf(tenantId: string): TenantDirectory {
-  let directory = directories.get(tenantKey(tenantId));
-  if (!directory) directories.set(tenantKey(tenantId), (directory = new TenantDirectory()));
-  return directory;
+/**
+ * The one `T` of a tenant that `name` keeps for the process (made by `make` on first use), kept as long as the
+ * settings stay the same, as the tenant's Graph client is.
+ */
+export function perTenant<T>(name: string, tenantId: string, make: () => T): T {
+  const key = `${name}|${tenantKey(tenantId)}`;
+  if (!scoped.has(key)) scoped.set(key, make());
+  return scoped.get(key) as T;
 }
 
 /** The tenant a new resource goes to: its own `tenantId`, else the default; an error saying how to set one. */
@@ -152,7 +154,7 @@ export async function sameTenantByEntra(
   declared: unknown,
   label: string,
 ): Promise<boolean | undefined> {
-  if (typeof recorded !== "string" || typeof declared !== "string" || declared === UNKNOWN) return undefined;
+  if (typeof recorded !== "string" || typeof declared !== "string" || isUnknown(declared)) return undefined;
   if (compareTenants(recorded, declared) !== "unknown") return undefined;
   if (!isTenantId(recorded) || !isTenantId(declared)) return false;
   try {
@@ -177,28 +179,4 @@ export function tenantGuidOf(tenantId: string): Promise<string> {
     tenantGuids.set(tenantKey(tenantId), guid);
   }
   return guid;
-}
-
-/**
- * Runs `fn` after any other call holding the name `displayName` in `tenantId` (case-insensitively): two
- * creates or renames to one name in one process cannot both pass the duplicate check.
- */
-export async function withNameLock<T>(
-  tenantId: string,
-  displayName: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const key = `${tenantKey(tenantId)}|${displayName.trim().toLowerCase()}`;
-  const previous = locks.get(key) ?? Promise.resolve();
-  const run = previous.then(fn, fn);
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  locks.set(key, settled);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(key) === settled) locks.delete(key);
-  }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runtime } from "./entry";
+import { serializedProvider } from "../serialized";
 
 /** The type token policy packs and `validateResourceOfType` match on. */
 export const REMOTE_ASSISTANCE_PARTNER_TYPE = "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner";
@@ -33,18 +33,8 @@ export interface RemoteAssistancePartnerArgs {
   apiVersion?: pulumi.Input<"beta" | "v1.0">;
 }
 
-// The provider serialized into state. Each method requires the runtime by package name when it runs, so the
-// state holds no code, credential or path of this machine, and another checkout or a later release of the
-// package refreshes and destroys what this one created. `require` must stay inside the methods.
-const remoteAssistancePartnerProvider: pulumi.dynamic.ResourceProvider = {
-  configure: (req) => runtime().provider.configure(req),
-  check: (olds, news) => runtime().provider.check(olds, news),
-  diff: (id, olds, news) => runtime().provider.diff(id, olds, news),
-  create: (inputs) => runtime().provider.create(inputs),
-  read: (id, props) => runtime().provider.read(id, props),
-  update: (id, olds, news) => runtime().provider.update(id, olds, news),
-  delete: (id, props) => runtime().provider.delete(id, props),
-};
+// Built once: the SDK caches the serialization per provider object.
+const remoteAssistancePartnerProvider = serializedProvider("provider");
 
 /**
  * An Intune remote assistance partner connection (`/deviceManagement/remoteAssistancePartners`), created or

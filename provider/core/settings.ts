@@ -1,6 +1,7 @@
-import { credentialKinds, type CredentialKind, type CredentialSettings } from "./graph/auth";
-import { intuneAppLimits, type PacingLimits } from "./graph/pacer";
-import { defaultRetryOptions, type RetryOptions } from "./graph/retry";
+import { credentialKinds, type CredentialKind, type CredentialSettings } from "../graph/auth";
+import { intuneAppLimits, type PacingLimits } from "../graph/pacer";
+import { defaultRetryOptions, type RetryOptions } from "../graph/retry";
+import { isTenantId } from "./tenants";
 
 /** Microsoft's clouds: the Graph root and the Entra authority go together. */
 export const clouds = {
@@ -54,14 +55,6 @@ const MICROSOFT_AUTHORITIES = [
   "login.chinacloudapi.cn",
   "login.partner.microsoftonline.cn",
 ];
-
-const TENANT_ID =
-  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)$/i;
-
-/** True for a tenant id Entra accepts: a GUID or a verified domain such as `contoso.onmicrosoft.com`. */
-export function isTenantId(value: string): boolean {
-  return TENANT_ID.test(value);
-}
 
 /** True for `localhost`, `127.0.0.0/8` and `::1`: the only hosts where plain http is allowed. */
 export function isLoopback(hostname: string): boolean {

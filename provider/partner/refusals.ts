@@ -2,7 +2,7 @@
  * Graph refusing an operation a real tenant may not allow, turned into what the person running `pulumi up`
  * should do about it. Each keeps Graph's own message (with its request-id) and the GraphError as `cause`.
  */
-import { isGraphError } from "./graph/errors";
+import { isGraphError } from "../graph/errors";
 
 /** Statuses with which a service refuses an operation it does not allow (as opposed to failing at it). */
 const REFUSALS = new Set([400, 403, 405, 501]);

@@ -2,8 +2,40 @@
  * One partner name per tenant: what this process knows of a tenant's partners, and the duplicate-name error
  * that a create and a rename give alike.
  */
-import type { Partner, PartnersApi } from "./graph/partners";
+import { perTenant } from "../core/runtime";
+import type { Partner, PartnersApi } from "../graph/partners";
 import { sameName } from "./lifecycle";
+
+/** What this process knows of a tenant's partners, for the duplicate-name checks. */
+export function directoryOf(tenantId: string): TenantDirectory {
+  return perTenant("directory", tenantId, () => new TenantDirectory());
+}
+
+const locks = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after any other call holding the name `displayName` in `tenantId` (case-insensitively): two
+ * creates or renames to one name in one process cannot both pass the duplicate check.
+ */
+export async function withNameLock<T>(
+  tenantId: string,
+  displayName: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const key = `${tenantId.trim().toLowerCase()}|${displayName.trim().toLowerCase()}`;
+  const previous = locks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  locks.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(key) === settled) locks.delete(key);
+  }
+}
 
 /**
  * What this process knows of a tenant's partners for the duplicate-name check: one list request shared by
