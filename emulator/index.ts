@@ -59,6 +59,12 @@ export interface EmulatorOptions extends Partial<StoreTiming>, Partial<GraphBeha
   logRequests?: (line: string) => void;
 }
 
+/** Temp folders of emulators not closed yet: removed when the process exits, whatever the path to it. */
+const openDirs = new Set<string>();
+process.on("exit", () => {
+  for (const dir of openDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A running Graph + Entra emulator. Everything is in memory; `close()` frees the ports. */
 export class Emulator {
   /** Graph root, e.g. `http://127.0.0.1:41234`: `INTUNE_GRAPH_ENDPOINT`. */
@@ -84,6 +90,7 @@ export class Emulator {
     private readonly tlsKeyPem: string,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), "intune-emulator-"));
+    openDirs.add(this.dir);
     this.caCertPath = join(this.dir, "ca.pem");
     writeFileSync(this.caCertPath, caCertPem);
     this.profile = options.profile ?? "optimistic";
@@ -321,6 +328,7 @@ export class Emulator {
       ),
     );
     rmSync(this.dir, { recursive: true, force: true });
+    openDirs.delete(this.dir);
   }
 }
 

@@ -317,8 +317,21 @@ async function registered(
     "intune",
     "dev",
   );
-  const resource = construct();
-  await new Promise((ok) => resource.urn.apply(ok));
+  // The SDK reports a resource it cannot register (its provider cannot be serialized, say) as an unhandled
+  // rejection, and its URN never resolves: that rejection is this registration's failure.
+  let fail: (e: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  process.on("unhandledRejection", fail);
+  try {
+    const resource = construct();
+    await Promise.race([new Promise((ok) => resource.urn.apply(ok)), failed]);
+  } catch (e) {
+    throw new Error(`the SDK could not register ${name}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  } finally {
+    process.off("unhandledRejection", fail);
+  }
   const result = seen.get(name);
   if (!result) throw new Error(`the SDK registered no resource ${name}`);
   return result;
