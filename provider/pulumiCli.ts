@@ -25,7 +25,10 @@ export const PACKAGE_ROOT = packageRootOf(__dirname);
 function packageRootOf(dir: string): string {
   for (let d = dir; d !== dirname(d); d = dirname(d)) {
     const manifest = join(d, "package.json");
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, "utf8")).name === "pulumi-intune-remote-assistance")
+    if (
+      existsSync(manifest) &&
+      JSON.parse(readFileSync(manifest, "utf8")).name === "pulumi-intune-remote-assistance"
+    )
       return d;
   }
   throw new Error(`no pulumi-intune-remote-assistance package.json above ${dir}`);
@@ -79,7 +82,9 @@ export function findPulumiCli(
       continue;
     }
     if (options.minimum && compareVersions(version, options.minimum) < 0) {
-      options.tried?.push(`${candidate.path} (${candidate.source}) is ${version}, older than ${options.minimum}`);
+      options.tried?.push(
+        `${candidate.path} (${candidate.source}) is ${version}, older than ${options.minimum}`,
+      );
       continue;
     }
     return { ...candidate, version };

@@ -62,7 +62,9 @@ async function main(argv: string[]): Promise<number> {
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
-  const code = await new Promise<number>((ok) => child.on("close", (c, signal) => ok(c ?? (signal ? 128 : 1))));
+  const code = await new Promise<number>((ok) =>
+    child.on("close", (c, signal) => ok(c ?? (signal ? 128 : 1))),
+  );
   try {
     language.onPulumiExit(code !== 0);
   } catch {

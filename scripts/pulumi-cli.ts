@@ -13,7 +13,15 @@
  * the module proxy here, so programs run inline (see scripts/inline.ts and docs/testing.md).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+} from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import {
   cliVersion,
@@ -71,7 +79,9 @@ function buildWithGo(version: string): string {
   const bin = join(localCliRoot(version, root), "bin");
   mkdirSync(bin, { recursive: true });
   const started = Date.now();
-  log(`Building the Pulumi CLI v${version} with Go from its modules (tools/pulumi-cli; the first build takes minutes)...`);
+  log(
+    `Building the Pulumi CLI v${version} with Go from its modules (tools/pulumi-cli; the first build takes minutes)...`,
+  );
   const result = spawnSync(
     "go",
     [
@@ -86,7 +96,9 @@ function buildWithGo(version: string): string {
     { cwd: toolsDir, stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" },
   );
   if (result.error || result.status !== 0) {
-    throw new Error(`go build failed: ${result.error?.message ?? result.stderr.trim().split("\n").slice(-5).join("; ")}`);
+    throw new Error(
+      `go build failed: ${result.error?.message ?? result.stderr.trim().split("\n").slice(-5).join("; ")}`,
+    );
   }
   renameSync(join(bin, "pulumi.partial"), join(bin, "pulumi"));
   addPlugins(bin);
@@ -98,7 +110,9 @@ function buildWithGo(version: string): string {
 async function install(version: string): Promise<string> {
   const { PulumiCommand } = await import("@pulumi/pulumi/automation");
   const cliRoot = localCliRoot(version, root);
-  log(`Installing the Pulumi CLI v${version} into ${cliRoot} with PulumiCommand.install (from https://get.pulumi.com)...`);
+  log(
+    `Installing the Pulumi CLI v${version} into ${cliRoot} with PulumiCommand.install (from https://get.pulumi.com)...`,
+  );
   const semver = require(require.resolve("semver", { paths: [require.resolve("@pulumi/pulumi")] }));
   const cli = await PulumiCommand.install({ root: cliRoot, version: new semver.SemVer(version) });
   addPlugins(join(cliRoot, "bin"));

@@ -33,7 +33,12 @@ async function main(): Promise<number> {
   };
   const run = async (...args: string[]) => {
     console.log(`\n$ pulumi ${args.join(" ")}`);
-    const result = await runPulumi(cli.path, [...args, "--non-interactive"], { cwd: root, env, program, echo: true });
+    const result = await runPulumi(cli.path, [...args, "--non-interactive"], {
+      cwd: root,
+      env,
+      program,
+      echo: true,
+    });
     if (result.code !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${result.code})`);
   };
   const row = emulator.intuneRow(tenantId)!;
