@@ -4,14 +4,13 @@
  * and the packed tarball installs into a fresh program where the README's example type-checks.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { INTUNE_ROW_NAME } from "../emulator";
 import { ProviderHost, Stack } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
 import { runProgram } from "./support/program";
+import { freshDir, installedProgram, LOCKED_SDK, packedTarball, run } from "./support/installed";
 import { REPO_ROOT } from "./support/repo";
 
 /** Every ```ts block of the README and the pages of docs/, with where it is. */
@@ -22,17 +21,6 @@ function snippets(): { where: string; code: string }[] {
       where: `${file} #${i + 1}`,
       code: m[1],
     })),
-  );
-}
-
-/** Runs a command asynchronously (the emulator in this process must answer); resolves its exit code and output. */
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
-  const child = spawn(command, args, { cwd, env });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  return new Promise<{ status: number | null; output: string }>((ok) =>
-    child.on("close", (status) => ok({ status, output })),
   );
 }
 
@@ -97,78 +85,74 @@ describe("the documentation's snippets", function () {
   }
 });
 
+/** The fenced blocks of one language in a page, in order. */
+function blocks(file: string, language: string): string[] {
+  const text = readFileSync(join(REPO_ROOT, file), "utf8");
+  return [...text.matchAll(new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]);
+}
+
 describe("the packed package", function () {
   this.timeout(300_000);
 
-  it("installs into a fresh program, where the README's example and the testing kit's type-check", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "intune-fresh-program-"));
-    try {
-      const packed = await run("npm", ["pack", "--pack-destination", dir, "--ignore-scripts"], REPO_ROOT);
-      assert.equal(packed.status, 0, packed.output);
-      const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
-      const version = (name: string) =>
-        (
-          JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", name, "package.json"), "utf8")) as {
-            version: string;
-          }
-        ).version;
-      writeFileSync(
-        join(dir, "package.json"),
-        JSON.stringify({
-          name: "fresh-program",
-          private: true,
-          dependencies: {
-            "pulumi-intune-remote-assistance": `file:./${tarball}`,
-            "@pulumi/pulumi": version("@pulumi/pulumi"),
-          },
-          devDependencies: {
-            typescript: version("typescript"),
-            "@types/node": version("@types/node"),
-            "@types/mocha": version("@types/mocha"),
-          },
-        }),
-      );
-      const installed = await run(
-        "npm",
-        ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"],
-        dir,
-      );
-      assert.equal(installed.status, 0, installed.output);
-      const shipped = join(dir, "node_modules", "pulumi-intune-remote-assistance");
-      assert.deepEqual(
-        readdirSync(join(shipped, "bin")).sort(),
-        ["emulator", "provider", "testing"],
-        "only the compiled package ships",
-      );
-      const map = JSON.parse(readFileSync(join(shipped, "bin", "provider", "host.js.map"), "utf8"));
-      assert.ok(map.sourcesContent?.[0], "source maps carry their sources");
-      const [example] = snippets().filter((s) => s.where.startsWith("README.md"));
-      const [kit] = snippets().filter((s) => s.code.includes("/testing"));
-      writeFileSync(join(dir, "index.ts"), example.code);
-      writeFileSync(join(dir, "kit.test.ts"), kit.code);
-      writeFileSync(
-        join(dir, "tsconfig.json"),
-        JSON.stringify({
-          compilerOptions: {
-            strict: true,
-            target: "ES2022",
-            module: "commonjs",
-            esModuleInterop: true,
-            skipLibCheck: true,
-            noEmit: true,
-            types: ["node", "mocha"],
-          },
-          files: ["index.ts", "kit.test.ts"],
-        }),
-      );
-      const checked = await run(
-        process.execPath,
-        [join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", dir],
-        dir,
-      );
-      assert.equal(checked.status, 0, checked.output);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  it("docs/testing.md works as written in a fresh program: its install line, tsconfig, test and command", async () => {
+    const [install, command] = blocks("docs/testing.md", "sh");
+    const [tsconfig] = blocks("docs/testing.md", "json");
+    const [test] = blocks("docs/testing.md", "ts");
+    const dir = freshDir("testing-doc");
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({
+        name: "a-pulumi-program",
+        private: true,
+        dependencies: {
+          "@pulumi/pulumi": LOCKED_SDK,
+          "pulumi-intune-remote-assistance": `file:${await packedTarball()}`,
+        },
+      }),
+    );
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
+    const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], dir, env);
+    assert.equal(installed.status, 0, installed.output);
+    const devInstalled = await run("bash", ["-ec", install], dir, env);
+    assert.equal(devInstalled.status, 0, devInstalled.output);
+    writeFileSync(join(dir, "tsconfig.json"), tsconfig);
+    mkdirSync(join(dir, "test"));
+    writeFileSync(join(dir, "test", "teamviewer.test.ts"), test);
+    assert.match(command, /test\/teamviewer\.test\.ts/, "the command runs the file the page names");
+    const result = await run("bash", ["-ec", command], dir, env);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, /1 passing/);
+  });
+
+  it("installs into a fresh program, where the README's example type-checks", async () => {
+    const dir = await installedProgram(LOCKED_SDK);
+    const shipped = join(dir, "node_modules", "pulumi-intune-remote-assistance");
+    assert.deepEqual(
+      readdirSync(join(shipped, "bin")).sort(),
+      ["emulator", "provider", "testing"],
+      "only the compiled package ships",
+    );
+    const map = JSON.parse(readFileSync(join(shipped, "bin", "provider", "host.js.map"), "utf8"));
+    assert.ok(map.sourcesContent?.[0], "source maps carry their sources");
+    const [example] = snippets().filter((s) => s.where.startsWith("README.md"));
+    writeFileSync(join(dir, "readme-example.ts"), example.code);
+    writeFileSync(
+      join(dir, "tsconfig.readme.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: "ES2022",
+          module: "commonjs",
+          esModuleInterop: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ["readme-example.ts"],
+      }),
+    );
+    const tsc = join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
+    const checked = await run(process.execPath, [tsc, "-p", join(dir, "tsconfig.readme.json")], dir);
+    assert.equal(checked.status, 0, checked.output);
   });
 });
