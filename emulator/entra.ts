@@ -78,6 +78,8 @@ export class Entra {
     readonly authorityHost: () => string,
     private readonly tokenLifetimeSeconds: () => number,
     private readonly federatedKeyPem: { privateKey: string; publicKey: string },
+    /** Whether a tenant GUID exists (as Entra answers for it): one of the emulator's tenants. */
+    private readonly tenantExists: (tenantId: string) => boolean = () => true,
   ) {
     this.federatedIssuer = "https://token.actions.githubusercontent.com.emulator";
   }
@@ -138,7 +140,7 @@ export class Entra {
     const rest = parts.slice(1).join("/");
     const isGuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(segment);
     const tenantId = isGuid ? segment.toLowerCase() : this.domains.get(segment.toLowerCase());
-    if (!tenantId) {
+    if (!tenantId || !this.tenantExists(tenantId)) {
       return aadError(
         res,
         400,

@@ -119,6 +119,7 @@ export class Emulator {
       () => this.authorityHost,
       () => options.tokenLifetimeSeconds ?? 3600,
       federatedKey,
+      (tenantId) => [...this.tenants.keys()].some((t) => t.toLowerCase() === tenantId),
     );
     this.graph = new GraphService(
       () => this.graphEndpoint,

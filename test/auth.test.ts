@@ -6,8 +6,10 @@ import { randomUUID } from "node:crypto";
 import {
   CachedTokenSource,
   createCredential,
-  refreshAtInMs,
   type CredentialSettings,
+  type Discovery,
+  explainAuthFailure,
+  refreshAtInMs,
 } from "../provider/graph/auth";
 import { GraphClient } from "../provider/graph/client";
 import { PartnersApi } from "../provider/graph/partners";
@@ -293,4 +295,39 @@ describe("CachedTokenSource", () => {
     assert.equal(refreshAtInMs({ token: "t", expiresOnTimestamp: 3_600_000 }, 0), 3_480_000);
     assert.equal(refreshAtInMs({ token: "t", expiresOnTimestamp: 60_000 }, 0), 30_000);
   });
+});
+
+describe("explaining a failed token request", () => {
+  const msal =
+    "endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details";
+  const table: [string, Discovery | undefined, RegExp, RegExp?][] = [
+    [
+      "an unknown tenant, from Entra's answer",
+      { kind: "refused", status: 400, description: "AADSTS90002: Tenant 'x' not found." },
+      /^Entra does not know tenant contoso\.example \(AADSTS90002: Tenant 'x' not found\.\)\. Check tenantId/,
+      /NODE_EXTRA_CA_CERTS/,
+    ],
+    [
+      "an untrusted certificate, from the probe's TLS error",
+      { kind: "untrusted", code: "DEPTH_ZERO_SELF_SIGNED_CERT" },
+      /does not trust the authority's TLS certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Against the emulator, export NODE_EXTRA_CA_CERTS/,
+    ],
+    [
+      "an unreachable authority, from the probe's network error",
+      { kind: "unreachable", code: "ECONNREFUSED" },
+      /Entra's authority cannot be reached \(ECONNREFUSED\): check intune:authorityHost/,
+      /NODE_EXTRA_CA_CERTS/,
+    ],
+    [
+      "no probe: both causes named",
+      undefined,
+      /does not trust the authority's TLS certificate, or cannot reach it/,
+    ],
+  ];
+  for (const [name, discovery, expected, absent] of table)
+    it(`tells ${name}`, () => {
+      const message = explainAuthFailure(msal, "contoso.example", discovery);
+      assert.match(message, expected);
+      if (absent) assert.doesNotMatch(message, absent);
+    });
 });

@@ -4,8 +4,7 @@
  * (a committed fixture) is refreshed, updated and destroyed by the current code. Also: https only.
  */
 import { strict as assert } from "node:assert";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   REMOTE_ASSISTANCE_PARTNER_TYPE,
@@ -14,24 +13,8 @@ import {
 } from "../provider";
 import { useEmulator } from "./support/emulator";
 import { ProviderHost, Stack, programInputs, type StateEntry } from "../testing/engine";
+import { otherCheckout } from "./support/checkout";
 import { REPO_ROOT } from "./support/repo";
-
-/**
- * Another checkout: this package's files at another path, sharing the dependencies by symlink; without the
- * package itself, a checkout where `npm install` of it was never run.
- */
-function otherCheckout(options: { withPackage: boolean } = { withPackage: true }): string {
-  const dir = mkdtempSync(join(tmpdir(), "intune-checkout-"));
-  for (const name of ["package.json", "bin"])
-    cpSync(join(REPO_ROOT, name), join(dir, name), { recursive: true });
-  mkdirSync(join(dir, "node_modules"));
-  for (const name of readdirSync(join(REPO_ROOT, "node_modules"))) {
-    if (name === "pulumi-intune-remote-assistance" || name.startsWith(".")) continue;
-    symlinkSync(join(REPO_ROOT, "node_modules", name), join(dir, "node_modules", name));
-  }
-  if (options.withPackage) symlinkSync("..", join(dir, "node_modules", "pulumi-intune-remote-assistance"));
-  return dir;
-}
 
 /** The type token of every RemoteAssistancePartner in every state ever written: renaming it orphans them all. */
 const TYPE_TOKEN = "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner";

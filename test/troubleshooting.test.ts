@@ -125,6 +125,10 @@ describe("the README's Troubleshooting table, each row produced", function () {
       withHost({ AZURE_CLIENT_SECRET: "wrong-secret" }, async (other) =>
         other.up({ p: await inputs({ displayName: "Wrong secret" }) }),
       ),
+    "Entra does not know tenant T": async () =>
+      failure(async () =>
+        stack.up({ p: await inputs({ displayName: "Nowhere", tenantId: "nosuch.onmicrosoft.com" }) }),
+      ),
     endpoints_resolution_error: () =>
       withHost({ NODE_EXTRA_CA_CERTS: undefined }, async (other) =>
         other.up({ p: await inputs({ displayName: "Untrusted" }) }),

@@ -1,6 +1,7 @@
-// One stack per tenant, fanned out with bounded concurrency through the Automation API (needs the Pulumi CLI):
+// One stack per tenant, fanned out with bounded concurrency through the Automation API (needs the Pulumi CLI).
+// In this folder, after npm install:
 //
-//   node -r ts-node/register examples/automation/fanout.ts tenants.json 4
+//   npx ts-node fanout.ts tenants.json 4
 //
 // tenants.json: [{ "tenantId": "contoso.onmicrosoft.com", "connected": true }, …]. Each stack runs
 // `up --refresh` with the tenant in its config, so one tenant's failure leaves the others untouched, and each
@@ -11,7 +12,10 @@ import { RemoteAssistancePartner } from "pulumi-intune-remote-assistance";
 
 export interface Tenant {
   tenantId: string;
+  /** Adopt this partner by id; without it, the tenant's partner named `displayName` is adopted. */
   partnerId?: string;
+  /** Default "TeamViewer Connector", the name Intune most likely gives its own row. */
+  displayName?: string;
   connected?: boolean;
 }
 
@@ -24,23 +28,32 @@ export interface FanOutResult {
 /** The Pulumi program of one tenant's stack. */
 export function tenantProgram(tenant: Tenant): PulumiFn {
   return async () => {
+    // The tenant's own connector, adopted (never created): by id, or by Intune's name for it.
     const connector = new RemoteAssistancePartner("teamviewer", {
       tenantId: tenant.tenantId,
-      partnerId: tenant.partnerId,
-      displayName: "TeamViewer Connector",
+      ...(tenant.partnerId
+        ? { partnerId: tenant.partnerId }
+        : { adopt: true, displayName: tenant.displayName ?? "TeamViewer Connector" }),
       connected: tenant.connected ?? true,
     });
     return { partnerId: connector.partnerId, onboardingStatus: connector.onboardingStatus };
   };
 }
 
-/** `pulumi up --refresh` of one tenant's stack, created on first use. */
-export async function upTenant(tenant: Tenant, projectName = "intune-fanout"): Promise<UpResult> {
-  const stack = await LocalWorkspace.createOrSelectStack({
-    projectName,
-    stackName: `tenant-${tenant.tenantId.replace(/[^A-Za-z0-9-]/g, "-")}`,
-    program: tenantProgram(tenant),
-  });
+/**
+ * `pulumi up --refresh` of one tenant's stack, created on first use. The workspace is this folder (its
+ * Pulumi.yaml; the stacks' settings files are written here): the engine starts the provider's process in it,
+ * where `npm install` put this package. A temp folder, the Automation API's default, has no node_modules.
+ */
+export async function upTenant(tenant: Tenant, workDir = __dirname): Promise<UpResult> {
+  const stack = await LocalWorkspace.createOrSelectStack(
+    {
+      projectName: "intune-fanout",
+      stackName: `tenant-${tenant.tenantId.replace(/[^A-Za-z0-9-]/g, "-")}`,
+      program: tenantProgram(tenant),
+    },
+    { workDir },
+  );
   await stack.setConfig("intune:tenantId", { value: tenant.tenantId });
   return stack.up({
     refresh: true,

@@ -83,6 +83,8 @@ function graphFor(tenantId: string): GraphClient {
       `${s.graphEndpoint}/.default`,
       tenantId,
       `intune:auth ${s.credential.kind}`,
+      Date.now,
+      s.credential.authorityHost,
     );
     let reportedAtInMs = 0;
     const pacer =

@@ -120,6 +120,8 @@ export class CachedTokenSource implements TokenSource {
     private readonly tenantId: string,
     private readonly describe: string,
     private readonly now: () => number = Date.now,
+    /** The Entra authority the credential asks: where a failed discovery is looked into. */
+    private readonly authorityHost?: string,
   ) {}
 
   getToken(
@@ -148,7 +150,12 @@ export class CachedTokenSource implements TokenSource {
         abortSignal: options.abortSignal,
       });
     } catch (e) {
-      throw new AuthenticationFailedError(this.describe, this.tenantId, e);
+      // MSAL says only that it could not read Entra's discovery document: ask it why, once.
+      const discovery =
+        this.authorityHost && /endpoints_resolution_error/.test(e instanceof Error ? e.message : String(e))
+          ? await probeDiscovery(this.authorityHost, this.tenantId)
+          : undefined;
+      throw new AuthenticationFailedError(this.describe, this.tenantId, e, discovery);
     }
     if (!token)
       throw new AuthenticationFailedError(this.describe, this.tenantId, new Error("no token returned"));
@@ -163,14 +170,45 @@ export class CachedTokenSource implements TokenSource {
  */
 export class AuthenticationFailedError extends Error {
   override readonly name = "AuthenticationFailedError";
-  constructor(credential: string, tenantId: string, cause: unknown) {
+  constructor(credential: string, tenantId: string, cause: unknown, discovery?: Discovery) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
-      `Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${explainAuthFailure(reason)}`,
-      {
-        cause,
-      },
+      `Could not get a Microsoft Graph token for tenant ${tenantId} with ${credential}: ${explainAuthFailure(reason, tenantId, discovery)}`,
+      { cause },
     );
+  }
+}
+
+/** What asking for Entra's discovery document of a tenant gave, where MSAL could not read it. */
+export type Discovery =
+  | { kind: "answered" }
+  | { kind: "refused"; status: number; description: string }
+  | { kind: "untrusted"; code: string }
+  | { kind: "unreachable"; code: string };
+
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/i;
+
+/** Asks for `tenant`'s OpenID discovery document at `authorityHost` (no credential) and says what came of it. */
+export async function probeDiscovery(
+  authorityHost: string,
+  tenant: string,
+  timeoutInMs = 10_000,
+): Promise<Discovery> {
+  const url = `${authorityHost.replace(/\/+$/, "")}/${encodeURIComponent(tenant)}/v2.0/.well-known/openid-configuration`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutInMs) as never });
+    if (response.ok) return { kind: "answered" };
+    const body = (await response.json().catch(() => ({}))) as { error_description?: string };
+    return {
+      kind: "refused",
+      status: response.status,
+      description: (body.error_description ?? "").split("\n")[0],
+    };
+  } catch (e) {
+    const code = String((e as { code?: string }).code ?? (e as Error).name ?? "");
+    return TLS_CODES.test(code) || TLS_CODES.test((e as Error).message)
+      ? { kind: "untrusted", code }
+      : { kind: "unreachable", code: code || (e as Error).message };
   }
 }
 
@@ -178,16 +216,41 @@ export class AuthenticationFailedError extends Error {
 const CHAIN =
   /^CredentialUnavailableError: (?:Error: )?(?:Unable to execute )?(\w+?Credential|Visual Studio Code|Azure CLI|Azure Developer CLI|PowerShell)/;
 
-/** A credential's failure, shortened where it is long and followed by the fix where the cause is known. Pure. */
-export function explainAuthFailure(reason: string): string {
-  if (
-    /endpoints_resolution_error|self[- ]signed certificate|unable to verify the first certificate/i.test(
-      reason,
-    )
-  ) {
+/**
+ * A credential's failure, shortened where it is long and followed by the fix where the cause is known. Pure:
+ * where MSAL could not read Entra's discovery document, `discovery` (a probe of it) tells an unknown tenant, an
+ * unreachable authority and an untrusted certificate apart.
+ */
+export function explainAuthFailure(reason: string, tenantId?: string, discovery?: Discovery): string {
+  const first = reason.split("\n")[0];
+  if (discovery?.kind === "refused") {
+    const code = /AADSTS(\d+)/.exec(discovery.description)?.[0];
+    return code === "AADSTS90002"
+      ? `Entra does not know tenant ${tenantId} (${discovery.description}). Check tenantId (intune:tenantId, ` +
+          "AZURE_TENANT_ID): a tenant GUID, or a domain verified in that tenant; and intune:cloud, since each " +
+          "national cloud has tenants of its own."
+      : `Entra refused the discovery document of tenant ${tenantId} (HTTP ${discovery.status}${discovery.description ? `: ${discovery.description}` : ""}).`;
+  }
+  if (discovery?.kind === "unreachable") {
     return (
-      `${reason.split("\n")[0]}. Entra's discovery document could not be fetched: Node does not trust the ` +
-      "authority's TLS certificate, or cannot reach it. Against the emulator, export NODE_EXTRA_CA_CERTS as " +
+      `${first}. Entra's authority cannot be reached (${discovery.code}): check intune:authorityHost ` +
+      "(AZURE_AUTHORITY_HOST), intune:cloud and the network."
+    );
+  }
+  if (
+    discovery?.kind === "untrusted" ||
+    (discovery === undefined &&
+      /endpoints_resolution_error|self[- ]signed certificate|unable to verify the first certificate/i.test(
+        reason,
+      ))
+  ) {
+    const why =
+      discovery?.kind === "untrusted"
+        ? `Node does not trust the authority's TLS certificate (${discovery.code})`
+        : "Node does not trust the authority's TLS certificate, or cannot reach it";
+    return (
+      `${first}. Entra's discovery document could not be fetched: ${why}. Against the emulator, export ` +
+      "NODE_EXTRA_CA_CERTS as " +
       "`npm run emulator` prints it; behind a TLS-inspecting proxy, export NODE_EXTRA_CA_CERTS with its CA; " +
       "else check intune:authorityHost (AZURE_AUTHORITY_HOST) and the network."
     );

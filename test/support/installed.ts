@@ -3,7 +3,7 @@
  * tarball into fresh program folders, with the `@pulumi/pulumi` of a chosen version beside it.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./repo";
@@ -92,4 +92,74 @@ export function installedProgram(sdk: string): Promise<string> {
     programs.set(sdk, program);
   }
   return program;
+}
+
+/** A resource a program registered: what `pulumi up` would send for it, `__provider` included. */
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const REGISTER = `const { resolve } = require("node:path");
+const pulumi = require(require.resolve("@pulumi/pulumi", { paths: [process.cwd()] }));
+const [program, project, config] = [process.argv[2], process.argv[3], JSON.parse(process.argv[4])];
+const registered = [];
+let fail;
+const failed = new Promise((_, reject) => (fail = reject));
+process.on("unhandledRejection", (e) => fail(e));
+const settle = (v) =>
+  pulumi.Output.isInstance(v) ? new Promise((ok) => v.apply(ok))
+  : Array.isArray(v) ? Promise.all(v.map(settle))
+  : v && typeof v === "object" ? Promise.all(Object.values(v).map(settle))
+  : v;
+(async () => {
+  await pulumi.runtime.setMocks({
+    newResource: (a) => (registered.push({ type: a.type, name: a.name, inputs: a.inputs }), { id: a.name + "-id", state: a.inputs }),
+    call: () => ({}),
+  }, project, "dev");
+  pulumi.runtime.setAllConfig(config);
+  const loaded = require(resolve(program));
+  await Promise.race([settle(typeof loaded === "function" ? await loaded() : loaded), failed]);
+  process.stdout.write(JSON.stringify(registered));
+})().catch((e) => { process.stderr.write(String((e && e.message) || e)); process.exit(1); });
+`;
+
+/**
+ * Runs `program` (TypeScript or JavaScript, in `dir`) in a process of its own with the SDK installed in `dir`
+ * under mocks, with `config` as its stack config: what it registers. A module exporting a function (an inline
+ * program) is called.
+ */
+export async function registerProgram(
+  dir: string,
+  program: string,
+  project: string,
+  config: Record<string, string> = {},
+): Promise<Registered[]> {
+  writeFileSync(join(dir, ".register.js"), REGISTER);
+  const tsNode = join(REPO_ROOT, "node_modules", "ts-node", "register", "transpile-only");
+  const result = await run(
+    process.execPath,
+    ["-r", tsNode, ".register.js", program, project, JSON.stringify(config)],
+    dir,
+    {
+      ...process.env,
+      TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: "commonjs", target: "ES2022", esModuleInterop: true }),
+    },
+  );
+  if (result.status !== 0) throw new Error(`${program} did not register: ${result.output}`);
+  return JSON.parse(result.stdout) as Registered[];
+}
+
+/** A copy of this checkout's `examples/<name>` with its own `npm install <tarball>`, as a user copies one out. */
+export async function copiedExample(name: string): Promise<string> {
+  const dir = freshDir(`example-${name}`);
+  cpSync(join(REPO_ROOT, "examples", name), dir, { recursive: true });
+  const installed = await run(
+    "npm",
+    ["install", await packedTarball(), "--no-audit", "--no-fund", "--prefer-offline"],
+    dir,
+  );
+  if (installed.status !== 0) throw new Error(`npm install in a copy of examples/${name} failed: ${installed.output}`);
+  return dir;
 }

@@ -1,0 +1,22 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "./repo";
+
+/**
+ * Another checkout: this package's files at another path, sharing the dependencies by symlink; without the
+ * package itself, a checkout where `npm install` of it was never run.
+ */
+export function otherCheckout(options: { withPackage: boolean } = { withPackage: true }): string {
+  const dir = mkdtempSync(join(tmpdir(), "intune-checkout-"));
+  for (const name of ["package.json", "package-lock.json", "bin"])
+    cpSync(join(REPO_ROOT, name), join(dir, name), { recursive: true });
+  mkdirSync(join(dir, "node_modules"));
+  for (const name of readdirSync(join(REPO_ROOT, "node_modules"))) {
+    if (name === "pulumi-intune-remote-assistance" || name.startsWith(".")) continue;
+    symlinkSync(join(REPO_ROOT, "node_modules", name), join(dir, "node_modules", name));
+  }
+  if (options.withPackage) symlinkSync("..", join(dir, "node_modules", "pulumi-intune-remote-assistance"));
+  return dir;
+}
+
