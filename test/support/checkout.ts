@@ -19,4 +19,3 @@ export function otherCheckout(options: { withPackage: boolean } = { withPackage:
   if (options.withPackage) symlinkSync("..", join(dir, "node_modules", "pulumi-intune-remote-assistance"));
   return dir;
 }
-

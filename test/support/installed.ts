@@ -144,7 +144,11 @@ export async function registerProgram(
     dir,
     {
       ...process.env,
-      TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: "commonjs", target: "ES2022", esModuleInterop: true }),
+      TS_NODE_COMPILER_OPTIONS: JSON.stringify({
+        module: "commonjs",
+        target: "ES2022",
+        esModuleInterop: true,
+      }),
     },
   );
   if (result.status !== 0) throw new Error(`${program} did not register: ${result.output}`);
@@ -160,6 +164,7 @@ export async function copiedExample(name: string): Promise<string> {
     ["install", await packedTarball(), "--no-audit", "--no-fund", "--prefer-offline"],
     dir,
   );
-  if (installed.status !== 0) throw new Error(`npm install in a copy of examples/${name} failed: ${installed.output}`);
+  if (installed.status !== 0)
+    throw new Error(`npm install in a copy of examples/${name} failed: ${installed.output}`);
   return dir;
 }
