@@ -1,6 +1,6 @@
 /**
- * `npm run emulator [-- options]`: starts the Graph + Entra emulator and prints the environment to export.
- * `npm run emulator -- --help` lists every option.
+ * `npx pulumi-intune-remote-assistance emulator [options]` (or `npm run emulator -- [options]` in a checkout):
+ * starts the Graph + Entra emulator and prints the environment to export. `--help` lists every option.
  */
 import { parseArgs } from "node:util";
 import { alternatives, defaultTenantId, profiles, startEmulator, type EmulatorOptions } from "./index";
@@ -24,7 +24,7 @@ const SWITCHES: Record<(typeof alternatives)[number], [flag: string, help: strin
   ],
 };
 
-const HELP = `npm run emulator -- [options]
+const HELP = `npx pulumi-intune-remote-assistance emulator [options]
 
 Starts a Graph + Entra emulator on loopback and prints the environment to export.
 
@@ -50,28 +50,44 @@ ${Object.values(SWITCHES)
 Confirm a pending onboarding by hand, as an administrator signing in at TeamViewer would:
   curl -X POST <INTUNE_GRAPH_ENDPOINT>/_emulator/tenants/<tenant>/partners/<partner id>/confirm`;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      profile: { type: "string", default: "optimistic" },
-      "graph-port": { type: "string", default: "0" },
-      "login-port": { type: "string", default: "0" },
-      "onboarding-delay-ms": { type: "string", default: "5000" },
-      "onboarding-expiry-ms": { type: "string", default: "900000" },
-      "read-lag-ms": { type: "string", default: "0" },
-      "no-throttle": { type: "boolean", default: false },
-      "no-teamviewer": { type: "boolean", default: false },
-      "log-requests": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-      ...Object.fromEntries(Object.values(SWITCHES).map(([flag]) => [flag, { type: "boolean" as const }])),
-    },
-  });
+/** Runs the emulator until SIGINT or SIGTERM; resolves 0 once it listens, or the exit code of a bad start. */
+export async function main(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        profile: { type: "string", default: "optimistic" },
+        "graph-port": { type: "string", default: "0" },
+        "login-port": { type: "string", default: "0" },
+        "onboarding-delay-ms": { type: "string", default: "5000" },
+        "onboarding-expiry-ms": { type: "string", default: "900000" },
+        "read-lag-ms": { type: "string", default: "0" },
+        "no-throttle": { type: "boolean", default: false },
+        "no-teamviewer": { type: "boolean", default: false },
+        "log-requests": { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+        ...Object.fromEntries(Object.values(SWITCHES).map(([flag]) => [flag, { type: "boolean" as const }])),
+      },
+    });
+  } catch (e) {
+    err(`${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values } = parsed;
   if (values.help) {
-    console.log(HELP);
-    return;
+    out(HELP);
+    return 0;
   }
   const profile = values.profile as EmulatorOptions["profile"];
-  if (!profiles.includes(profile!)) throw new Error(`--profile must be one of ${profiles.join(", ")}`);
+  if (!profiles.includes(profile!)) {
+    err(`--profile must be one of ${profiles.join(", ")}`);
+    return 2;
+  }
   const realistic = profile === "realistic";
   const emulator = await startEmulator({
     profile,
@@ -82,33 +98,39 @@ async function main(): Promise<void> {
     readLagMs: Number(values["read-lag-ms"]),
     throttle: values["no-throttle"] ? false : undefined,
     seedTeamViewer: !realistic && !values["no-teamviewer"],
-    logRequests: values["log-requests"] ? (line) => console.log(line) : undefined,
+    logRequests: values["log-requests"] ? (line) => out(line) : undefined,
     ...Object.fromEntries(
       alternatives.map((a) => [a, (values as Record<string, unknown>)[SWITCHES[a][0]] === true]),
     ),
   });
   const lines = Object.entries(emulator.env()).map(([k, v]) => `export ${k}=${v}`);
   const on = alternatives.filter((a) => emulator.behaviour[a]).map((a) => `--${SWITCHES[a][0]}`);
-  console.log(
+  out(
     `# Intune remote assistance emulator (${emulator.profile}${on.length > 0 ? `, ${on.join(" ")}` : ""}): Graph ${emulator.graphEndpoint}, Entra ${emulator.authorityHost}`,
   );
-  console.log("# Export these in the shell that runs pulumi (Ctrl-C stops the emulator):");
-  console.log(lines.join("\n"));
+  out("# Export these in the shell that runs pulumi (Ctrl-C stops the emulator):");
+  out(lines.join("\n"));
   if (realistic) {
     const row = emulator.intuneRow(defaultTenantId)!;
-    console.log(
+    out(
       `# Intune's own row: '${row.displayName}' (${row.id}), ${row.status}. After a pulumi up connects it,`,
     );
-    console.log(
+    out(
       `# confirm the onboarding as the administrator would: curl -X POST ${emulator.confirmUrl(defaultTenantId, row.id)}`,
     );
   }
   const stop = () => void emulator.close().then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  return 0;
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => code !== 0 && process.exit(code),
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}

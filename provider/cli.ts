@@ -1,14 +1,23 @@
 #!/usr/bin/env node
 /**
- * `npx pulumi-intune-remote-assistance partners`: lists a tenant's remote assistance partners with the settings
- * and credentials the provider uses, so that nobody needs Graph Explorer to find what to adopt.
+ * `npx pulumi-intune-remote-assistance <command>`: `partners` lists a tenant's remote assistance partners with the
+ * settings and credentials the provider uses, so that nobody needs Graph Explorer to find what to adopt;
+ * `emulator` starts the Graph + Entra emulator this package is tested with.
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { configure, partnersFor, tenantOf } from "./core/runtime";
+import { configure, partnersFor, settings } from "./core/runtime";
 import { apiVersions, type ApiVersion } from "./graph/client";
 import type { Partner } from "./graph/partners";
 import { describePartners } from "./partner/create";
+import { cliPlaces, findPulumiCli } from "./pulumiCli";
+
+const COMMANDS = `npx pulumi-intune-remote-assistance <command> [options]
+
+  partners    list a tenant's remote assistance partners: what to adopt, by name or id
+  emulator    start the Graph + Entra emulator on loopback, for tests and demos (no tenant needed)
+
+Run a command with --help for its options.`;
 
 const USAGE = `npx pulumi-intune-remote-assistance partners [options]
 
@@ -22,15 +31,27 @@ config (read with the Pulumi CLI, secrets included).
   --json              the partners as JSON
   --help              this text`;
 
-/** The intune:* config of a stack, read with `pulumi config --json --show-secrets`. */
+/**
+ * The intune:* config of a stack, read with `pulumi config --json --show-secrets` by the CLI found where
+ * `npm start` finds one.
+ */
 function stackConfig(stack: string): Record<string, string> {
-  const result = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack], {
+  const cli = findPulumiCli();
+  if (!cli) {
+    throw new Error(
+      `Reading the config of stack ${stack} needs the Pulumi CLI, and none was found (looked ${cliPlaces()}). ` +
+        "Install it (https://www.pulumi.com/docs/install/), or pass --tenant and export the AZURE_* variables instead of --stack.",
+    );
+  }
+  const result = spawnSync(cli.path, ["config", "--json", "--show-secrets", "--stack", stack], {
     encoding: "utf8",
+    env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
   });
   if (result.error || result.status !== 0) {
     throw new Error(
-      `Could not read the config of stack ${stack} with the Pulumi CLI (${result.error?.message ?? result.stderr.trim()}). ` +
-        "Run this in the Pulumi project's directory, or export the AZURE_* variables instead of --stack.",
+      `The Pulumi CLI (${cli.path}) could not read the config of stack ${stack} in ${process.cwd()}: ` +
+        `${result.error?.message ?? result.stderr.trim()}. Run this in the stack's project folder (where its ` +
+        "Pulumi.yaml is), logged in to its backend, or pass --tenant and export the AZURE_* variables instead.",
     );
   }
   const parsed = JSON.parse(result.stdout) as Record<string, { value?: unknown }>;
@@ -50,26 +71,51 @@ function table(partners: Partner[]): string {
   return rows.map((r) => `  ${r.map((cell, i) => cell.padEnd(widths[i])).join("  ")}`.trimEnd()).join("\n");
 }
 
-/** Runs the command; resolves the exit code. Output and errors go to `out` and `err`. */
+/** Runs a command; resolves the exit code. Output and errors go to `out` and `err`. */
 export async function main(
   argv: string[],
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      tenant: { type: "string" },
-      stack: { type: "string" },
-      "api-version": { type: "string", default: "beta" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help || positionals[0] !== "partners") {
-    (values.help ? out : err)(USAGE);
-    return values.help ? 0 : 2;
+  const [command, ...rest] = argv;
+  if (command === "partners") return partners(rest, out, err);
+  if (command === "emulator") {
+    const emulator = require("../emulator/cli") as typeof import("../emulator/cli");
+    return emulator.main(rest, out, err);
+  }
+  const help = command === "--help" || command === "-h";
+  (help ? out : err)(
+    command === undefined || help ? COMMANDS : `Unknown command '${command}'.\n\n${COMMANDS}`,
+  );
+  return help ? 0 : 2;
+}
+
+/** `partners`: lists a tenant's partners. */
+async function partners(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        tenant: { type: "string" },
+        stack: { type: "string" },
+        "api-version": { type: "string", default: "beta" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (e) {
+    err(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    out(USAGE);
+    return 0;
   }
   const apiVersion = values["api-version"] as ApiVersion;
   if (!apiVersions.includes(apiVersion)) {
@@ -79,7 +125,14 @@ export async function main(
   try {
     const config = values.stack ? stackConfig(values.stack) : {};
     configure({ config: { get: (key: string) => config[key], require: (key: string) => config[key] } });
-    const tenantId = tenantOf(values.tenant);
+    const tenantId = values.tenant ?? settings().tenantId;
+    if (!tenantId) {
+      err(
+        "No tenant: pass --tenant <tenant GUID or domain>, or --stack <stack> whose config has intune:tenantId, " +
+          "or export AZURE_TENANT_ID.",
+      );
+      return 1;
+    }
     const partners = await partnersFor(tenantId, apiVersion).list();
     if (values.json) {
       out(JSON.stringify(partners, null, 2));
@@ -105,5 +158,9 @@ export async function main(
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  const argv = process.argv.slice(2);
+  main(argv).then((code) => {
+    // The emulator serves until it is stopped (Ctrl-C); every other command is done.
+    if (code !== 0 || argv[0] !== "emulator") process.exit(code);
+  });
 }

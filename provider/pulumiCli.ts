@@ -57,6 +57,11 @@ export function cliCandidates(root = PACKAGE_ROOT, home = homedir()): { path: st
   ];
 }
 
+/** Where {@link cliCandidates} looks, for messages. */
+export function cliPlaces(root = PACKAGE_ROOT, home = homedir()): string {
+  return `on PATH, in ${join(root, ".pulumi-cli")}, ${join(home, ".pulumi", "bin")} and ${join(home, ".pulumi", "versions")}`;
+}
+
 /** The version a CLI reports (`3.276.0`), or `undefined` when it does not run. */
 export function cliVersion(path: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (path !== "pulumi" && !existsSync(path)) return undefined;

@@ -3,11 +3,13 @@
  * credentials the provider uses, so that nobody needs Graph Explorer to find what to adopt.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { INTUNE_ROW_NAME } from "../emulator";
+import { findPulumiCli } from "../provider/pulumiCli";
+import { otherCheckout } from "./support/checkout";
 import { REPO_ROOT } from "./support/repo";
 import { useEmulator } from "./support/emulator";
 
@@ -19,14 +21,16 @@ describe("npx pulumi-intune-remote-assistance partners", function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs the command as a user would; asynchronously, so that the emulator in this process can answer. */
-  const run = (args: string[], env: Record<string, string | undefined>) => {
+  const run = (
+    args: string[],
+    env: Record<string, string | undefined>,
+    cwd = REPO_ROOT,
+    bin = join(REPO_ROOT, "bin", "provider", "cli.js"),
+  ) => {
     const clean = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !/^(AZURE_|INTUNE_)/.test(k)),
     );
-    const child = spawn("npx", ["pulumi-intune-remote-assistance", ...args], {
-      cwd: REPO_ROOT,
-      env: { ...clean, ...env },
-    });
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...clean, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -60,42 +64,100 @@ describe("npx pulumi-intune-remote-assistance partners", function () {
     );
   });
 
-  it("reads the stack's intune:* config, secrets included, with the Pulumi CLI", async function () {
-    if (process.platform === "win32") this.skip(); // the stand-in pulumi below is a POSIX shell script
+  it("reads the stack's intune:* config, secrets included, with the Pulumi CLI npm start uses", async function () {
+    const cli = findPulumiCli();
+    if (!cli) {
+      console.log("    (not run: no Pulumi CLI found; npm run pulumi-cli makes one)");
+      this.skip();
+    }
     const tenantId = emu().newTenant();
     const env = emu().env({ tenantId });
-    const config = JSON.stringify({
-      "intune:tenantId": { value: tenantId, secret: false },
-      "intune:clientId": { value: env.AZURE_CLIENT_ID, secret: false },
-      "intune:clientSecret": { value: env.AZURE_CLIENT_SECRET, secret: true },
-      "intune-remote-assistance:connected": { value: "true", secret: false },
-    });
-    writeFileSync(
-      join(dir, "pulumi"),
-      `#!/bin/sh\ncase "$*" in\n  "config --json --show-secrets --stack dev") echo '${config}' ;;\n  *) echo "unexpected: $*" >&2; exit 1 ;;\nesac\n`,
-      { mode: 0o755 },
+    const project = mkdtempSync(join(tmpdir(), "intune-cli-project-"));
+    writeFileSync(join(project, "Pulumi.yaml"), "name: cli-project\nruntime: nodejs\n");
+    const pulumiEnv = {
+      PULUMI_BACKEND_URL: `file://${project}`,
+      PULUMI_CONFIG_PASSPHRASE: "passphrase",
+      PULUMI_HOME: join(project, ".pulumi-home"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+    const pulumi = (...args: string[]) => {
+      const result = spawnSync(cli!.path, args, {
+        cwd: project,
+        env: { ...process.env, ...pulumiEnv },
+        encoding: "utf8",
+      });
+      assert.equal(result.status, 0, result.stderr);
+    };
+    try {
+      pulumi("stack", "init", "dev");
+      pulumi("config", "set", "intune:tenantId", tenantId);
+      pulumi("config", "set", "intune:clientId", env.AZURE_CLIENT_ID);
+      pulumi("config", "set", "--secret", "intune:clientSecret", env.AZURE_CLIENT_SECRET);
+      // No pulumi on PATH (unless the machine has one) and no AZURE_* credentials: the stack's config is all it has.
+      const result = await run(
+        ["partners", "--stack", "dev"],
+        {
+          ...pulumiEnv,
+          PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+          AZURE_AUTHORITY_HOST: env.AZURE_AUTHORITY_HOST,
+          INTUNE_GRAPH_ENDPOINT: env.INTUNE_GRAPH_ENDPOINT,
+          NODE_EXTRA_CA_CERTS: env.NODE_EXTRA_CA_CERTS,
+        },
+        project,
+      );
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`Remote assistance partners in tenant ${tenantId}`));
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("says that --stack needs the Pulumi CLI, and where it looked, when none is found", async () => {
+    const checkout = otherCheckout();
+    const result = await run(
+      ["partners", "--stack", "dev"],
+      {
+        PATH: dirname(process.execPath),
+        HOME: join(checkout, "home"),
+      },
+      checkout,
+      join(checkout, "bin", "provider", "cli.js"),
     );
-    const result = await run(["partners", "--stack", "dev"], {
-      PATH: `${dir}:${process.env.PATH}`,
-      AZURE_AUTHORITY_HOST: env.AZURE_AUTHORITY_HOST,
-      INTUNE_GRAPH_ENDPOINT: env.INTUNE_GRAPH_ENDPOINT,
-      NODE_EXTRA_CA_CERTS: env.NODE_EXTRA_CA_CERTS,
-    });
-    assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, new RegExp(`Remote assistance partners in tenant ${tenantId}`));
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /^Reading the config of stack dev needs the Pulumi CLI, and none was found \(looked on PATH, in .*\.pulumi-cli, .*\.pulumi\/bin and .*\.pulumi\/versions\)\. Install it .*or pass --tenant/,
+    );
   });
 
   it("says how to name a tenant when none is set, and exits 1", async () => {
     const result = await run(["partners"], { ...emu().env(), AZURE_TENANT_ID: undefined });
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /^No tenant: set the resource's tenantId, the stack config intune:tenantId/);
+    assert.match(result.stderr, /^No tenant: pass --tenant <tenant GUID or domain>, or --stack <stack>/);
   });
 
-  it("prints its usage with --help, and exits 2 on an unknown command", async () => {
+  it("lists its commands with --help, and exits 2 with them on an unknown command", async () => {
+    const help = await run(["--help"], {});
+    assert.equal(help.status, 0);
     assert.match(
-      (await run(["--help"], {})).stdout,
-      /npx pulumi-intune-remote-assistance partners \[options\]/,
+      help.stdout,
+      /partners +list a tenant's remote assistance partners[\s\S]*emulator +start the Graph/,
     );
-    assert.equal((await run(["adopt"], {})).status, 2);
+    const unknown = await run(["adopt"], {});
+    assert.equal(unknown.status, 2);
+    assert.match(
+      unknown.stderr,
+      /^Unknown command 'adopt'\.\n\nnpx pulumi-intune-remote-assistance <command>/,
+    );
+  });
+
+  it("answers an unknown flag with the usage, not a stack trace, and exits 2", async () => {
+    const result = await run(["partners", "--tenat", "contoso.onmicrosoft.com"], {});
+    assert.equal(result.status, 2);
+    assert.match(
+      result.stderr,
+      /^Unknown option '--tenat'[\s\S]*npx pulumi-intune-remote-assistance partners \[options\]/,
+    );
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
   });
 });

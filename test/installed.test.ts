@@ -5,6 +5,7 @@
  * folder, as `pulumi up` starts it. Nothing here loads the package from this checkout.
  */
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -18,6 +19,7 @@ import { dirname, join } from "node:path";
 import { ProviderHost, Stack, programInputs, type Props } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
 import { freshDir, installedProgram, LOCKED_SDK, LOWEST_SDK, run } from "./support/installed";
+import { REPO_ROOT } from "./support/repo";
 
 const P = "/remoteAssistancePartners";
 
@@ -255,3 +257,40 @@ function running(pid: number): boolean {
   const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
   return !/^\d+ \(.*\) Z/.test(stat);
 }
+
+describe("the emulator from the installed package", function () {
+  this.timeout(120_000);
+
+  it("starts with npx, and docs/emulator.md's curl lines get a token and list the default tenant's partners", async () => {
+    const dir = await installedProgram(LOCKED_SDK);
+    const child = spawn("npx", ["pulumi-intune-remote-assistance", "emulator", "--profile", "realistic"], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      stdio: ["ignore", "pipe", "inherit"],
+      detached: true, // a process group of its own: npx's child, the emulator, is stopped with it
+    });
+    try {
+      let text = "";
+      await new Promise<void>((ok, fail) => {
+        child.stdout!.on("data", (d: Buffer) => ((text += d.toString()), text.includes("/confirm") && ok()));
+        child.once("exit", (code) => fail(new Error(`the emulator exited with ${code}: ${text}`)));
+      });
+      const env = Object.fromEntries([...text.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+      const doc = readFileSync(join(REPO_ROOT, "docs", "emulator.md"), "utf8");
+      const curl = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)]
+        .map((m) => m[1])
+        .find((b) => b.includes("TOKEN="))!;
+      const result = await run("bash", ["-ec", curl], dir, { ...process.env, ...env });
+      assert.equal(result.status, 0, result.output);
+      const listed = JSON.parse(result.stdout) as {
+        value: { displayName: string; onboardingStatus: string }[];
+      };
+      assert.deepEqual(
+        listed.value.map((p) => [p.displayName, p.onboardingStatus]),
+        [["TeamViewer Connector", "notOnboarded"]],
+      );
+    } finally {
+      process.kill(-child.pid!, "SIGTERM");
+    }
+  });
+});
