@@ -8,7 +8,7 @@ import {
   validateResourceOfType,
   type ResourceValidationPolicy,
 } from "@pulumi/policy";
-import { RemoteAssistancePartner, RemoteAssistanceSettings } from "pulumi-intune-remote-assistance";
+import { RemoteAssistancePartner, RemoteAssistanceSettings } from "./resources";
 
 /** Onboarding hosts allowed when the policy config names none: TeamViewer's. */
 export const DEFAULT_ALLOWED_HOSTS = ["login.teamviewer.com", "*.teamviewer.com"];

@@ -4,7 +4,7 @@
  * and the packed tarball installs into a fresh program where the README's example type-checks.
  */
 import { strict as assert } from "node:assert";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { INTUNE_ROW_NAME } from "../emulator";
 import { ProviderHost, Stack } from "../testing/engine";
@@ -154,5 +154,50 @@ describe("the packed package", function () {
     const tsc = join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
     const checked = await run(process.execPath, [tsc, "-p", join(dir, "tsconfig.readme.json")], dir);
     assert.equal(checked.status, 0, checked.output);
+  });
+});
+
+describe("the files the docs tell users to take from the installed package", function () {
+  this.timeout(120_000);
+
+  it("are in it: every node_modules/pulumi-intune-remote-assistance/… path the docs and deploy files name", async () => {
+    const dir = await installedProgram(LOCKED_SDK);
+    const pages = [
+      "README.md",
+      ...readdirSync(join(REPO_ROOT, "docs")).map((f) => join("docs", f)),
+      "deploy/github-actions/intune-remote-assistance.yml",
+      "deploy/operator/stack.yaml",
+    ];
+    const named = new Set(
+      pages.flatMap((page) =>
+        [
+          ...readFileSync(join(REPO_ROOT, page), "utf8").matchAll(
+            /node_modules\/pulumi-intune-remote-assistance\/([\w./-]+)/g,
+          ),
+        ].map((m) => m[1].replace(/[.]$/, "")),
+      ),
+    );
+    for (const expected of [
+      "policy",
+      "deploy/github-actions/intune-remote-assistance.yml",
+      "deploy/operator/stack.yaml",
+    ])
+      assert.ok(named.has(expected), `the docs say where to get ${expected}`);
+    for (const path of named)
+      assert.ok(
+        existsSync(join(dir, "node_modules", "pulumi-intune-remote-assistance", path)),
+        `${path} ships`,
+      );
+    const pack = JSON.parse(
+      readFileSync(
+        join(dir, "node_modules", "pulumi-intune-remote-assistance", "policy", "package.json"),
+        "utf8",
+      ),
+    );
+    assert.deepEqual(Object.keys(pack.dependencies).sort(), [
+      "@pulumi/policy",
+      "@pulumi/pulumi",
+      "typescript",
+    ]);
   });
 });
