@@ -136,7 +136,6 @@ describe("GitHub Actions workflow", () => {
     assert.deepEqual(Object.keys(pack.dependencies).sort(), [
       "@pulumi/policy",
       "@pulumi/pulumi",
-      "pulumi-intune-remote-assistance",
       "typescript",
     ]);
   });
