@@ -366,13 +366,16 @@ export type UpOutcome = "create" | "update" | "replace" | "same";
 
 /**
  * The engine's step sequences (pulumi/pulumi `step_generator.go`, `step.go`) for one stack of
- * RemoteAssistancePartners on one host, with the state kept in memory:
+ * RemoteAssistancePartners on one host, with the state kept in memory, checked against the Pulumi CLI by
+ * test/realEngine.test.ts (each sequence played through both must make the same Graph calls):
  * - `up`: `ignoreChanges` applied to the program's inputs, Check, Diff, then Create, Update, or a replacement:
  *   create-before-delete by default (the old resource is deleted after the new one exists), delete-before-replace
  *   when the provider or the `deleteBeforeReplace` option asks (a failed create leaves the old resource in state
  *   pending replacement, and every later `up` emits only the create again). A replacement's Check is run again
  *   without old inputs. A resource with init errors is updated even when Diff reports no change.
  * - `refresh`: Read, then Diff of the state's inputs against the refreshed outputs; pending replacements are skipped.
+ *   `pulumi refresh --yes` and `pulumi up --refresh --yes` make two such passes (their preview's, then their own).
+ * - `preview`: Check and Diff (with `--refresh`, one refresh pass), no state written.
  * - `destroy`: Delete; `protect` refuses, `retainOnDelete` only forgets, a pending replacement is only forgotten.
  */
 export class Stack {
@@ -386,8 +389,18 @@ export class Stack {
     readonly type: string = REMOTE_ASSISTANCE_PARTNER_TYPE,
   ) {}
 
-  /** `pulumi up` for the declared resources (name → program inputs with `__provider`); deletes the undeclared. */
-  async up(declared: Record<string, Props>, options: Record<string, ResourceOptions> = {}): Promise<void> {
+  /**
+   * `pulumi up` for the declared resources (name → program inputs with `__provider`); deletes the undeclared.
+   * With `refresh` (`--refresh`), first the refresh `pulumi up --refresh --yes` makes: its preview's pass and its
+   * own (see {@link refresh}). The preview `pulumi up --yes` makes first calls only Check and Diff, which make no
+   * Graph call: it is not played.
+   */
+  async up(
+    declared: Record<string, Props>,
+    options: Record<string, ResourceOptions> = {},
+    flags: { refresh?: boolean } = {},
+  ): Promise<void> {
+    if (flags.refresh) await this.refresh();
     for (const [name, news] of Object.entries(declared)) await this.upOne(name, news, options[name]);
     for (const [name, entry] of [...this.state]) {
       if (!(name in declared)) {
@@ -520,37 +533,63 @@ export class Stack {
   }
 
   /**
-   * `pulumi preview`: Check and Diff only, no change made; the names of the resources that would change.
-   * With `--expect-no-changes`, a non-empty answer fails the command.
+   * `pulumi preview`: Check and Diff only, no change made; the names of the resources that would change. With
+   * `refresh` (`--refresh`), one refresh pass first, whose state is not kept either (the drifted count as
+   * changing). With `--expect-no-changes`, a non-empty answer fails the command.
    */
   async preview(
     declared: Record<string, Props>,
     options: Record<string, ResourceOptions> = {},
+    flags: { refresh?: boolean } = {},
   ): Promise<string[]> {
-    const changing: string[] = [];
-    for (const [name, programInputs] of Object.entries(declared)) {
-      const old = this.state.get(name);
-      const news = old
-        ? ignoringChanges(programInputs, old.inputs, options[name]?.ignoreChanges ?? [])
-        : programInputs;
-      const inputs = await this.checked(urnOf(name, this.type), old?.inputs ?? {}, news);
-      if (
-        !old ||
-        old.pendingReplacement ||
-        old.initErrors ||
-        (await this.host.diff(old.id, old.urn, old.outputs, inputs)).changes !== "none"
-      )
-        changing.push(name);
+    const saved = new Map(this.state);
+    try {
+      const drifted = flags.refresh ? await this.refreshPass() : [];
+      const changing: string[] = [];
+      for (const [name, programInputs] of Object.entries(declared)) {
+        const old = this.state.get(name);
+        const news = old
+          ? ignoringChanges(programInputs, old.inputs, options[name]?.ignoreChanges ?? [])
+          : programInputs;
+        const inputs = await this.checked(urnOf(name, this.type), old?.inputs ?? {}, news);
+        if (
+          !old ||
+          old.pendingReplacement ||
+          old.initErrors ||
+          (await this.host.diff(old.id, old.urn, old.outputs, inputs)).changes !== "none"
+        )
+          changing.push(name);
+      }
+      const removed = [...this.state.keys()].filter((name) => !(name in declared));
+      return [...new Set([...drifted, ...changing, ...removed])];
+    } finally {
+      this.state.clear();
+      for (const [name, entry] of saved) this.state.set(name, entry);
     }
-    return [...changing, ...[...this.state.keys()].filter((name) => !(name in declared))];
   }
 
   /**
-   * `pulumi refresh`: Read every resource (an empty id drops it from state), then Diff the state's inputs
-   * against what was read, as the engine does to show drift. Resolves the names whose refresh shows drift:
-   * what makes `pulumi preview --refresh --expect-no-changes` fail before the program is even compared.
+   * `pulumi refresh --yes`: the preview's pass, whose state is not kept, then the refresh pass; each Reads every
+   * resource (an empty id drops it from state) and Diffs the state's inputs against what was read, as the
+   * engine does to show drift. So a refresh reads each resource twice, as the CLI does; `skipPreview`
+   * (`--skip-preview`) makes the one pass. Resolves the names whose (last) refresh shows drift: what makes
+   * `pulumi preview --refresh --expect-no-changes` fail before the program is even compared.
    */
-  async refresh(): Promise<string[]> {
+  async refresh(flags: { skipPreview?: boolean } = {}): Promise<string[]> {
+    if (!flags.skipPreview) {
+      const saved = new Map(this.state);
+      try {
+        await this.refreshPass();
+      } finally {
+        this.state.clear();
+        for (const [name, entry] of saved) this.state.set(name, entry);
+      }
+    }
+    return this.refreshPass();
+  }
+
+  /** One refresh pass: Read, then Diff, of every resource but those pending replacement. */
+  private async refreshPass(): Promise<string[]> {
     const drifted: string[] = [];
     for (const [name, entry] of [...this.state]) {
       if (entry.pendingReplacement) continue;

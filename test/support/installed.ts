@@ -57,10 +57,15 @@ export function packedTarball(): Promise<string> {
   return packed;
 }
 
+const made = new Set<string>();
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh folder for a program, removed when this process exits. */
 export function freshDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `intune-${prefix}-`));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  made.add(dir);
   return dir;
 }
 

@@ -1,0 +1,153 @@
+/**
+ * The real Pulumi engine: the CLI `npm run pulumi-cli` finds or builds, run on a program installed from the
+ * packed tarball, with a file backend, a fresh `PULUMI_HOME`, a passphrase and no network. Programs run inline
+ * (scripts/inline.ts) where the CLI has no Node.js language plugin.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { findPulumiCli, type PulumiCli } from "../../provider/pulumiCli";
+import { runPulumi, type PulumiRun } from "../../scripts/pulumi";
+import { freshDir, installedProgram, LOCKED_SDK } from "./installed";
+
+/** The CLI the suite runs, or why it does not run. */
+export function realCli(): { cli?: PulumiCli; why?: string } {
+  const tried: string[] = [];
+  const cli = findPulumiCli({ minimum: LOCKED_SDK, tried });
+  return cli ? { cli } : { why: `no Pulumi CLI ${LOCKED_SDK} or later (${tried.join("; ")})` };
+}
+
+/** The resource options a program may give. */
+export interface Options {
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  ignoreChanges?: string[];
+  deleteBeforeReplace?: boolean;
+  import?: string;
+}
+
+/** One resource of a program. */
+export interface Decl {
+  kind: "partner" | "settings";
+  name: string;
+  args: Record<string, unknown>;
+  opts?: Options;
+}
+
+/** A JavaScript Pulumi program that declares `decls`, as someone else would write it, exporting each resource's id. */
+export function programText(decls: Decl[]): string {
+  const lines = [
+    'const { RemoteAssistancePartner, RemoteAssistanceSettings } = require("pulumi-intune-remote-assistance");',
+  ];
+  decls.forEach((d, i) => {
+    const cls = d.kind === "partner" ? "RemoteAssistancePartner" : "RemoteAssistanceSettings";
+    lines.push(
+      `const r${i} = new ${cls}(${JSON.stringify(d.name)}, ${JSON.stringify(d.args)}, ${JSON.stringify(d.opts ?? {})});`,
+    );
+  });
+  lines.push(
+    `module.exports = { ${decls.map((d, i) => `${JSON.stringify(d.name)}: r${i}.id`).join(", ")} };`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/** One stack of a program folder on one "machine" (PULUMI_HOME and environment). */
+export class RealStack {
+  readonly program: string;
+
+  constructor(
+    readonly cli: PulumiCli,
+    readonly dir: string,
+    readonly name: string,
+    readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.program = join(dir, `program-${name}.js`);
+  }
+
+  /** A new stack named `name` in the program installed at `sdk`, on a machine of its own with `env`. */
+  static async create(
+    cli: PulumiCli,
+    name: string,
+    env: Record<string, string>,
+    options: { backend?: string; sdk?: string } = {},
+  ): Promise<RealStack> {
+    const dir = await installedProgram(options.sdk ?? LOCKED_SDK);
+    const backend = options.backend ?? freshDir(`backend-${name}`);
+    const stack = new RealStack(cli, dir, name, machineEnv(backend, env));
+    await stack.ok("stack", "init"); // --stack names it
+    return stack;
+  }
+
+  /** The same stack on another machine: another PULUMI_HOME and environment, the same backend. */
+  onMachine(env: Record<string, string>): RealStack {
+    const backend = this.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, "");
+    return new RealStack(this.cli, this.dir, this.name, machineEnv(backend, env));
+  }
+
+  /** Writes the program the next command runs. */
+  write(decls: Decl[]): this {
+    writeFileSync(this.program, programText(decls));
+    return this;
+  }
+
+  /** `pulumi <args> --stack <name> --non-interactive`, the program inline where needed. */
+  run(args: string[], options: { onSpawn?: (pid: number) => void } = {}): Promise<PulumiRun> {
+    return runPulumi(
+      this.cli.path,
+      [...args, "--stack", this.name, "--non-interactive", "--color", "never"],
+      {
+        cwd: this.dir,
+        env: this.env,
+        program: this.program,
+        onSpawn: options.onSpawn,
+      },
+    );
+  }
+
+  /** Like {@link run}, failing with its output unless it exits 0. */
+  async ok(...args: string[]): Promise<PulumiRun> {
+    const result = await this.run(args);
+    if (result.code !== 0)
+      throw new Error(`pulumi ${args.join(" ")} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
+    return result;
+  }
+
+  /** The stack's resources of this package, from `pulumi stack export`, by name. */
+  async resources(showSecrets = false): Promise<Record<string, ExportedResource>> {
+    const exported = await this.ok("stack", "export", ...(showSecrets ? ["--show-secrets"] : []));
+    const deployment = JSON.parse(exported.stdout) as { deployment: { resources?: ExportedResource[] } };
+    return Object.fromEntries(
+      (deployment.deployment.resources ?? [])
+        .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/intune:"))
+        .map((r) => [r.urn.split("::").pop()!, r]),
+    );
+  }
+}
+
+/** A resource as `pulumi stack export` shows it. */
+export interface ExportedResource {
+  urn: string;
+  type: string;
+  id?: string;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  protect?: boolean;
+  delete?: boolean;
+  pendingReplacement?: boolean;
+}
+
+function machineEnv(backend: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  const home = freshDir("pulumi-home");
+  mkdirSync(backend, { recursive: true });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(AZURE_|INTUNE_|PULUMI_)/.test(k)),
+  );
+  return {
+    ...clean,
+    ...env,
+    PULUMI_HOME: home,
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: "a passphrase for this test",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
