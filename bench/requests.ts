@@ -43,7 +43,8 @@ export async function countRequests(
       stack.upOne("p", await declare({})),
     );
     await measure("up with no change", 0, "nothing to do", async () => stack.upOne("p", await declare({})));
-    await measure("refresh", 1, "one GET", () => stack.refresh());
+    // One refresh pass: pulumi refresh --yes makes two (its preview's, then its own), --skip-preview one.
+    await measure("refresh (one pass)", 1, "one GET", () => stack.refresh({ skipPreview: true }));
     await measure("update to connected: false", 1, "one disconnect", async () =>
       stack.upOne("p", await declare({ connected: false })),
     );
@@ -71,7 +72,9 @@ export async function countRequests(
       remoteHelp.upOne("rh", await settings()),
     );
     emulator.tenant(tenantId).remoteHelp.blockChat = false; // changed in the portal
-    await measure("settings refresh", 1, "one GET", () => remoteHelp.refresh());
+    await measure("settings refresh (one pass)", 1, "one GET", () =>
+      remoteHelp.refresh({ skipPreview: true }),
+    );
     await measure("settings drift repaired", 1, "one PATCH", async () =>
       remoteHelp.upOne("rh", await settings()),
     );

@@ -26,29 +26,37 @@ describe("drift workflow", function () {
       await stack.up(program);
       const { id } = stack.state.get("tv")!;
 
-      // No drift: the scheduled check passes.
-      await stack.refresh();
-      assert.deepEqual(await stack.preview(program), []);
+      // No drift: the scheduled check (pulumi preview --refresh --expect-no-changes) passes.
+      emu().clearLog();
+      assert.deepEqual(await stack.preview(program, {}, { refresh: true }), []);
+      assert.deepEqual(
+        emu().calls({ tenantId }),
+        [`GET /remoteAssistancePartners/${id}`],
+        "one read, no write",
+      );
 
       emu().tenant(tenantId).setStatus(id, portalChange);
       assert.deepEqual(await stack.preview(program), [], "without --refresh the stale state hides the drift");
-      await stack.refresh();
       assert.deepEqual(
-        await stack.preview(program),
+        await stack.preview(program, {}, { refresh: true }),
         ["tv"],
         "--refresh shows it: --expect-no-changes fails the job",
       );
 
+      // pulumi up --refresh --yes: the preview's refresh, the update's, then the one call that repairs it.
       emu().clearLog();
-      await stack.refresh();
-      await stack.up(program);
+      await stack.up(program, {}, { refresh: true });
       const repair = desiredConnected ? "beginOnboarding" : "disconnect";
       assert.deepEqual(emu().calls({ tenantId }), [
         `GET /remoteAssistancePartners/${id}`,
+        `GET /remoteAssistancePartners/${id}`,
         `POST /remoteAssistancePartners/${id}/${repair}`,
       ]);
-      await stack.refresh();
-      assert.deepEqual(await stack.preview(program), [], "repaired: the next scheduled check passes");
+      assert.deepEqual(
+        await stack.preview(program, {}, { refresh: true }),
+        [],
+        "repaired: the next scheduled check passes",
+      );
     });
   }
 });

@@ -48,7 +48,7 @@ describe("portability and upgrade", function () {
       stack.host = hostB;
       try {
         emu().clearLog();
-        await stack.refresh();
+        await stack.refresh({ skipPreview: true });
         await stack.destroy();
         assert.deepEqual(emu().calls({ tenantId }), [
           `GET /remoteAssistancePartners/${id}`,
