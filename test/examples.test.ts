@@ -12,6 +12,7 @@ import { REMOTE_ASSISTANCE_PARTNER_TYPE, REMOTE_ASSISTANCE_SETTINGS_TYPE } from 
 import { ProviderHost, Stack } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
 import { otherCheckout } from "./support/checkout";
+import { realCli } from "./support/realEngine";
 import { copiedExample, registerProgram, type Registered } from "./support/installed";
 import { REPO_ROOT } from "./support/repo";
 
@@ -211,10 +212,11 @@ describe("npm start", function () {
   });
 
   it("runs the example against the emulator to its end with the real CLI: up, confirm, refresh, destroy with one disconnect", function () {
-    if (spawnSync("pulumi", ["version"]).status !== 0) {
-      console.log(
-        "    (not run: no Pulumi CLI on PATH; .ci/run puts the one npm run pulumi-cli builds there)",
-      );
+    const { cli, why } = realCli();
+    if (!cli) {
+      if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
+        throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${why}`);
+      console.log(`    (not run: ${why}; npm run pulumi-cli builds one)`);
       this.skip();
     }
     const result = spawnSync(process.execPath, [join(REPO_ROOT, "bin/scripts/start.js")], {

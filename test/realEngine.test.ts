@@ -7,10 +7,14 @@
  * Runs wherever a CLI is found; fails when none is and INTUNE_REQUIRE_PULUMI_CLI=1 (CI), else says it did not run.
  */
 import { strict as assert } from "node:assert";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { hasNodeLanguagePlugin } from "../scripts/pulumi";
 import { ProviderHost } from "../testing/engine";
 import { INTUNE_ROW_NAME, type Emulator } from "../emulator";
 import { useEmulator } from "./support/emulator";
-import { installedProgram, LOCKED_SDK } from "./support/installed";
+import { copiedExample, freshDir, installedProgram, LOCKED_SDK, run } from "./support/installed";
+import { REPO_ROOT } from "./support/repo";
 import { realCli, RealStack, type Decl } from "./support/realEngine";
 import { CliEngine, HarnessEngine, Labels, type Engine, type Outcome } from "./support/twins";
 
@@ -308,3 +312,325 @@ describe("the real Pulumi engine", function () {
       }
     });
 });
+
+/** A process and every process under it (Linux /proc), deepest last. */
+function processTree(pid: number): number[] {
+  const children = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return [pid, ...children.flatMap(processTree)];
+}
+
+describe("what users run, through the real Pulumi engine", function () {
+  this.timeout(600_000);
+  before(function () {
+    if (cli) return;
+    if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
+      throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${why}`);
+    console.log(`    (not run: ${why})`);
+    this.skip();
+  });
+  const emu = useEmulator({ profile: "realistic" });
+  const tv = (args: Record<string, unknown> = {}, opts?: Decl["opts"]): Decl[] => [
+    partner("tv", { adopt: true, displayName: INTUNE_ROW_NAME, ...args }, opts),
+  ];
+
+  it("shows the preview's reasons in pulumi preview's text and --json, as the README shows them", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await RealStack.create(cli!, "reasons", emu().env({ tenantId }));
+    const tv = (args: Record<string, unknown> = {}) => [
+      partner("teamviewer", { adopt: true, displayName: INTUNE_ROW_NAME, ...args }),
+    ];
+    await stack.write(tv()).ok("up", "--yes");
+    const reason = `intune: '${INTUNE_ROW_NAME}' (partner ${row.id}): update: connected: the program declares false, but the partner is onboarding: disconnect`;
+    const text = await stack.write(tv({ connected: false })).ok("preview");
+    assert.ok(text.stdout.includes(reason), text.stdout);
+    if (process.env.INTUNE_PRINT_PREVIEW) console.log(text.stdout);
+    const json = JSON.parse((await stack.ok("preview", "--json")).stdout) as {
+      diagnostics?: { message: string }[];
+    };
+    assert.ok(
+      json.diagnostics?.some((d) => d.message.includes(reason)),
+      JSON.stringify(json.diagnostics),
+    );
+    // The README's block is a real run's output: each of its lines is in this one (ids and names aside).
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const block = /```text\n(\$ pulumi preview\n[\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block, "the README shows a pulumi preview");
+    const normalize = (s: string) =>
+      s
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "ID")
+        .replace(/someone-elses-program-reasons|intune-remote-assistance-dev/g, "STACK")
+        .replace(/\((reasons|dev)\)/g, "(S)");
+    const seen = normalize(text.stdout);
+    for (const line of block
+      .split("\n")
+      .slice(1)
+      .filter((l) => l.trim() && !l.startsWith("@")))
+      assert.ok(
+        seen.includes(normalize(line).trimEnd()),
+        `the README's line is not in a real preview: ${line}`,
+      );
+  });
+
+  it("keeps a credential from the environment out of the state: pulumi stack export --show-secrets holds none", async () => {
+    const tenantId = emu().newTenant();
+    const env = emu().env({ tenantId });
+    const stack = await RealStack.create(cli!, "env-secret", env);
+    await stack.write(tv()).ok("up", "--yes");
+    const exported = (await stack.ok("stack", "export", "--show-secrets")).stdout;
+    assert.ok(!exported.includes(env.AZURE_CLIENT_SECRET), "no client secret");
+    assert.doesNotMatch(exported, /eyJ[\w-]+\.[\w-]+\.|Bearer/, "no token");
+    await stack.ok("destroy", "--yes");
+  });
+
+  it("stores a credential set as secret config only encrypted: the engine records the config as the provider's inputs", async () => {
+    const tenantId = emu().newTenant();
+    const { AZURE_CLIENT_SECRET: secretValue, ...env } = emu().env({ tenantId });
+    const stack = await RealStack.create(cli!, "config-secret", env);
+    await stack.ok("config", "set", "--secret", "intune:clientSecret", secretValue);
+    await stack.write(tv()).ok("up", "--yes");
+    assert.equal(emu().intuneRow(tenantId)?.status, "onboarding", "the secret from config authenticated");
+    const exported = (await stack.ok("stack", "export")).stdout;
+    assert.ok(!exported.includes(secretValue), "no plaintext secret in the state");
+    assert.doesNotMatch(exported, /eyJ[\w-]+\.[\w-]+\.|Bearer/, "no token");
+    // Decrypted, it is there: under the default pulumi-nodejs provider, whose inputs are the stack config the
+    // engine configures it with (Pulumi's doing, for every dynamic provider) — and nowhere else.
+    const resources = (
+      JSON.parse((await stack.ok("stack", "export", "--show-secrets")).stdout) as {
+        deployment: { resources: { urn: string }[] };
+      }
+    ).deployment.resources;
+    assert.deepEqual(
+      resources
+        .filter((r) => JSON.stringify(r).includes(secretValue))
+        .map((r) => r.urn.split("::").slice(2).join("::")),
+      ["pulumi:providers:pulumi-nodejs::default"],
+    );
+    await stack.ok("destroy", "--yes");
+  });
+
+  it("runs the policy pack with the real analyzer: a remediation makes the up disconnect, a mandatory violation writes nothing", async () => {
+    const dir = await installedProgram(LOCKED_SDK);
+    const pack = join(freshDir("policy"), "policy");
+    // As docs/policy.md says: the pack the package ships, copied out and installed.
+    cpSync(join(dir, "node_modules", "pulumi-intune-remote-assistance", "policy"), pack, { recursive: true });
+    const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], pack);
+    assert.equal(installed.status, 0, installed.output);
+    const launcher = policyPackLauncher(pack);
+    writeFileSync(
+      join(pack, "teardown.json"),
+      JSON.stringify({ "intune-partner-teardown": { teardown: true } }),
+    );
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await RealStack.create(cli!, "policy", emu().env({ tenantId }));
+    await stack.write(tv()).ok("up", "--yes");
+    emu().clearLog();
+    const torn = await stack.ok(
+      "up",
+      "--yes",
+      "--policy-pack",
+      launcher,
+      "--policy-pack-config",
+      join(pack, "teardown.json"),
+    );
+    assert.match(torn.stdout, /\[remediate\] +intune-partner-teardown/);
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
+    emu().clearLog();
+    stack.write([
+      ...tv({ connected: false }),
+      partner("evil", { displayName: "Evil", onboardingUrl: "https://evil.example/onboard" }),
+    ]);
+    const refused = await stack.run([
+      "up",
+      "--yes",
+      "--policy-pack",
+      launcher,
+      "--policy-pack-config",
+      join(pack, "config.json"),
+    ]);
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.stdout,
+      /\[mandatory\] +intune-onboarding-host-allowed[\s\S]*'evil\.example' is not one of the allowed partner hosts/,
+    );
+    assert.deepEqual(
+      emu()
+        .calls({ tenantId })
+        .filter((c) => !c.startsWith("GET")),
+      [],
+      "nothing written",
+    );
+    assert.equal(emu().tenant(tenantId).all().length, 1, "no partner created");
+  });
+
+  it("fans examples/automation out over three tenants, each stack adopting its tenant's connector", async () => {
+    const dir = await copiedExample("automation");
+    const tenants = [emu().newTenant(), emu().newTenant(), emu().newTenant()];
+    writeFileSync(join(dir, "tenants.json"), JSON.stringify(tenants.map((tenantId) => ({ tenantId }))));
+    const backend = freshDir("fanout-backend");
+    const env = {
+      ...process.env,
+      ...emu().env(),
+      PATH: [dirname(process.execPath), dirname(cli!.path), process.env.PATH].join(":"),
+      PULUMI_BACKEND_URL: `file://${backend}`,
+      PULUMI_HOME: freshDir("fanout-home"),
+      PULUMI_CONFIG_PASSPHRASE: "fan-out",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+    const fanout = (): ReturnType<typeof run> =>
+      run(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", "fanout.ts", "tenants.json", "3"],
+        dir,
+        env,
+      );
+    const first = await fanout();
+    assert.equal(first.status, 0, first.output);
+    for (const tenantId of tenants) {
+      const row = emu().intuneRow(tenantId)!;
+      assert.match(first.stdout, new RegExp(`^ok +${tenantId}: succeeded$`, "m"));
+      assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`, `POST ${P}/${row.id}/beginOnboarding`]);
+      assert.equal(row.status, "onboarding");
+    }
+    // Every run repairs drift: the next one reads each connector once (the Automation API's up skips the
+    // preview, so its refresh is one pass) and writes nothing.
+    emu().clearLog();
+    const second = await fanout();
+    assert.equal(second.status, 0, second.output);
+    for (const tenantId of tenants) {
+      const row = emu().intuneRow(tenantId)!;
+      assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}/${row.id}`]);
+    }
+  });
+
+  it("after an up killed while Graph created a partner: the stack is unlocked, the next up names the partner instead of creating a second, and adopting it finishes", async () => {
+    const tenantId = emu().newTenant();
+    const stack = await RealStack.create(cli!, "interrupted", emu().env({ tenantId }));
+    const support = (args: Record<string, unknown> = {}) => [
+      partner("support", { displayName: "Contoso Support", ...args }),
+    ];
+    const named = () =>
+      emu()
+        .tenant(tenantId)
+        .all()
+        .filter((p) => p.displayName === "Contoso Support");
+    // Graph commits the POST and answers a minute later: the CLI is killed in between, its plugins with it.
+    emu().faults.add(
+      { kind: "slow", delayMs: 60_000 },
+      { tenantId, method: "POST", path: new RegExp(`^/deviceManagement${P}$`) },
+    );
+    let runner = 0;
+    const killed = stack.write(support()).run(["up", "--yes"], { onSpawn: (pid) => (runner = pid) });
+    for (
+      let i = 0;
+      i < 300 && !emu().requests.some((r) => r.tenantId === tenantId && r.method === "POST");
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    const cliPid = processTree(runner)[1];
+    for (const pid of processTree(cliPid)) process.kill(pid, "SIGKILL");
+    assert.notEqual((await killed).code, 0);
+    emu().faults.clear();
+    assert.equal(named().length, 1, "Graph created it");
+    const id = named()[0].id;
+
+    const locked = await stack.run(["up", "--yes"]);
+    assert.match(locked.stderr, /the stack is currently locked[\s\S]*pulumi cancel/);
+    await stack.ok("cancel", "--yes");
+    emu().clearLog();
+    const again = await stack.run(["up", "--yes"]);
+    assert.notEqual(again.code, 0);
+    assert.match(
+      again.stdout,
+      /1 pending operations from previous deployment[\s\S]*interrupted while creating/,
+    );
+    assert.match(
+      again.stdout,
+      new RegExp(
+        `already exists in tenant ${tenantId} \\(id ${id}, notOnboarded\\)\\. To manage it, adopt it`,
+      ),
+    );
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`], "no second POST");
+    await stack.ok("refresh", "--yes", "--clear-pending-creates");
+    emu().clearLog();
+    await stack.write(support({ partnerId: id, deleteOnDestroy: true })).ok("up", "--yes");
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}/${id}`, `POST ${P}/${id}/beginOnboarding`]);
+    emu().clearLog();
+    await stack.ok("destroy", "--yes");
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${id}/disconnect`, `DELETE ${P}/${id}`]);
+    assert.equal(named().length, 0, "never two, and gone after the destroy");
+  });
+
+  it("refuses the import option before anything runs, and says how to adopt instead", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await RealStack.create(cli!, "import", emu().env({ tenantId }));
+    emu().clearLog();
+    const result = await stack.write(tv({}, { import: row.id })).run(["up", "--yes"]);
+    assert.notEqual(result.code, 0);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `RemoteAssistancePartner 'tv' cannot be imported with the import option: .*Adopt the partner instead: partnerId: "${row.id}"`,
+      ),
+    );
+    assert.deepEqual(emu().calls({ tenantId }), []);
+  });
+
+  it("pulumi import of a partner fails without a Graph write, where the CLI can run it", async function () {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await RealStack.create(cli!, "pulumi-import", emu().env({ tenantId }));
+    emu().clearLog();
+    const result = await stack.run([
+      "import",
+      "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner",
+      "tv",
+      row.id,
+      "--yes",
+    ]);
+    assert.notEqual(result.code, 0, "Pulumi cannot import dynamic resources");
+    assert.deepEqual(
+      emu()
+        .calls({ tenantId })
+        .filter((c) => !c.startsWith("GET")),
+      [],
+    );
+    if (!hasNodeLanguagePlugin(cli!.path))
+      assert.match(
+        result.stderr,
+        /no language plugin 'pulumi-language-nodejs'/,
+        "this CLI cannot run it at all",
+      );
+  });
+});
+
+/**
+ * A launcher for a Node.js policy pack, run as a binary analyzer plugin (`--policy-pack <launcher>`): what the
+ * Node.js language plugin does for `--policy-pack <folder>`, which the CLI built here lacks.
+ */
+function policyPackLauncher(pack: string): string {
+  const launcher = join(pack, "run-pack");
+  writeFileSync(
+    launcher,
+    `#!/bin/sh
+# Runs this folder's policy pack as the Node.js language plugin would: @pulumi/pulumi's policy-pack runner.
+cd "$(dirname "$0")" || exit 1
+script=$(node -e 'process.stdout.write(require.resolve("@pulumi/pulumi/cmd/run-policy-pack"))') || exit 1
+exec node "$script" "$1" .
+`,
+    { mode: 0o755 },
+  );
+  return launcher;
+}

@@ -67,6 +67,14 @@ export class RemoteAssistancePartner extends pulumi.dynamic.Resource {
   declare readonly notKept: pulumi.Output<{ displayName?: string; onboardingUrl?: string }>;
 
   constructor(name: string, args: RemoteAssistancePartnerArgs, opts?: pulumi.CustomResourceOptions) {
+    if (opts?.import !== undefined) {
+      // The engine would read it without this provider's code (pulumi/pulumi#16175) and fail obscurely.
+      throw new Error(
+        `RemoteAssistancePartner '${name}' cannot be imported with the import option: Pulumi cannot import dynamic ` +
+          `resources. Adopt the partner instead: partnerId: "${opts.import}" (or adopt: true with its displayName), ` +
+          "and remove import. Adopting reads it, never creates one, and a destroy only disconnects it.",
+      );
+    }
     super(
       remoteAssistancePartnerProvider,
       name,

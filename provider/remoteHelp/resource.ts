@@ -37,6 +37,13 @@ export class RemoteAssistanceSettings extends pulumi.dynamic.Resource {
   declare readonly original: pulumi.Output<Record<string, unknown>>;
 
   constructor(name: string, args: RemoteAssistanceSettingsArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    if (opts?.import !== undefined) {
+      throw new Error(
+        `RemoteAssistanceSettings '${name}' cannot be imported with the import option: Pulumi cannot import dynamic ` +
+          "resources, and it needs no import: its create reads the tenant's settings and changes only the fields " +
+          "the program declares. Remove import.",
+      );
+    }
     super(
       remoteAssistanceSettingsProvider,
       name,
