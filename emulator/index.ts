@@ -156,10 +156,17 @@ export class Emulator {
       .map((r) => `${r.method} ${r.path.replace(/^\/deviceManagement/, "")}`);
   }
 
-  /** Forgets the request logs (not the partners). */
-  clearLog(): void {
-    this.graph.requests.length = 0;
-    this.entra.tokenRequests.length = 0;
+  /** Forgets the request logs (not the partners): all of them, or a tenant's (tests running side by side). */
+  clearLog(filter: { tenantId?: string } = {}): void {
+    if (filter.tenantId === undefined) {
+      this.graph.requests.length = 0;
+      this.entra.tokenRequests.length = 0;
+      return;
+    }
+    const keep = <T extends { tenantId?: string }>(log: T[]) =>
+      log.splice(0, log.length, ...log.filter((r) => r.tenantId !== filter.tenantId));
+    keep(this.graph.requests);
+    keep(this.entra.tokenRequests);
   }
 
   /**

@@ -13,9 +13,10 @@ import { hasNodeLanguagePlugin } from "../scripts/pulumi";
 import { ProviderHost } from "../testing/engine";
 import { INTUNE_ROW_NAME, type Emulator } from "../emulator";
 import { useEmulator } from "./support/emulator";
+import { overlapped } from "./support/overlapped";
 import { copiedExample, freshDir, installedProgram, LOCKED_SDK, run } from "./support/installed";
 import { REPO_ROOT } from "./support/repo";
-import { realCli, RealStack, type Decl } from "./support/realEngine";
+import { programText, realCli, RealStack, type Decl } from "./support/realEngine";
 import { CliEngine, HarnessEngine, Labels, type Engine, type Outcome } from "./support/twins";
 
 const { cli, why } = realCli();
@@ -253,7 +254,7 @@ describe("the real Pulumi engine", function () {
         await step.act(world);
         continue;
       }
-      emu().clearLog();
+      emu().clearLog({ tenantId });
       const outcome: Outcome =
         "up" in step
           ? await world.engine.up(step.up, { refresh: step.refresh })
@@ -276,8 +277,9 @@ describe("the real Pulumi engine", function () {
     return { calls, states };
   }
 
+  const test = overlapped(3);
   for (const sequence of sequences)
-    it(`${sequence.name}: the CLI and the harness make the same Graph calls and leave the same state at each step`, async () => {
+    test(`${sequence.name}: the CLI and the harness make the same Graph calls and leave the same state at each step`, async () => {
       const dir = await installedProgram(LOCKED_SDK);
       const real = tenant(sequence.seed);
       const harness = tenant(sequence.seed);
@@ -339,11 +341,12 @@ describe("what users run, through the real Pulumi engine", function () {
     this.skip();
   });
   const emu = useEmulator({ profile: "realistic" });
+  const test = overlapped(3);
   const tv = (args: Record<string, unknown> = {}, opts?: Decl["opts"]): Decl[] => [
     partner("tv", { adopt: true, displayName: INTUNE_ROW_NAME, ...args }, opts),
   ];
 
-  it("shows the preview's reasons in pulumi preview's text and --json, as the README shows them", async () => {
+  test("shows the preview's reasons in pulumi preview's text and --json, as the README shows them", async () => {
     const tenantId = emu().newTenant();
     const row = emu().intuneRow(tenantId)!;
     const stack = await RealStack.create(cli!, "reasons", emu().env({ tenantId }));
@@ -382,7 +385,7 @@ describe("what users run, through the real Pulumi engine", function () {
       );
   });
 
-  it("keeps a credential from the environment out of the state: pulumi stack export --show-secrets holds none", async () => {
+  test("keeps a credential from the environment out of the state: pulumi stack export --show-secrets holds none", async () => {
     const tenantId = emu().newTenant();
     const env = emu().env({ tenantId });
     const stack = await RealStack.create(cli!, "env-secret", env);
@@ -393,7 +396,7 @@ describe("what users run, through the real Pulumi engine", function () {
     await stack.ok("destroy", "--yes");
   });
 
-  it("stores a credential set as secret config only encrypted: the engine records the config as the provider's inputs", async () => {
+  test("stores a credential set as secret config only encrypted: the engine records the config as the provider's inputs", async () => {
     const tenantId = emu().newTenant();
     const { AZURE_CLIENT_SECRET: secretValue, ...env } = emu().env({ tenantId });
     const stack = await RealStack.create(cli!, "config-secret", env);
@@ -419,7 +422,7 @@ describe("what users run, through the real Pulumi engine", function () {
     await stack.ok("destroy", "--yes");
   });
 
-  it("runs the policy pack with the real analyzer: a remediation makes the up disconnect, a mandatory violation writes nothing", async () => {
+  test("runs the policy pack with the real analyzer: a remediation makes the up disconnect, a mandatory violation writes nothing", async () => {
     const dir = await installedProgram(LOCKED_SDK);
     const pack = join(freshDir("policy"), "policy");
     // As docs/policy.md says: the pack the package ships, copied out and installed.
@@ -435,7 +438,7 @@ describe("what users run, through the real Pulumi engine", function () {
     const row = emu().intuneRow(tenantId)!;
     const stack = await RealStack.create(cli!, "policy", emu().env({ tenantId }));
     await stack.write(tv()).ok("up", "--yes");
-    emu().clearLog();
+    emu().clearLog({ tenantId });
     const torn = await stack.ok(
       "up",
       "--yes",
@@ -446,7 +449,7 @@ describe("what users run, through the real Pulumi engine", function () {
     );
     assert.match(torn.stdout, /\[remediate\] +intune-partner-teardown/);
     assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
-    emu().clearLog();
+    emu().clearLog({ tenantId });
     stack.write([
       ...tv({ connected: false }),
       partner("evil", { displayName: "Evil", onboardingUrl: "https://evil.example/onboard" }),
@@ -474,7 +477,7 @@ describe("what users run, through the real Pulumi engine", function () {
     assert.equal(emu().tenant(tenantId).all().length, 1, "no partner created");
   });
 
-  it("fans examples/automation out over three tenants, each stack adopting its tenant's connector", async () => {
+  test("fans examples/automation out over three tenants, each stack adopting its tenant's connector", async () => {
     const dir = await copiedExample("automation");
     const tenants = [emu().newTenant(), emu().newTenant(), emu().newTenant()];
     writeFileSync(join(dir, "tenants.json"), JSON.stringify(tenants.map((tenantId) => ({ tenantId }))));
@@ -505,7 +508,7 @@ describe("what users run, through the real Pulumi engine", function () {
     }
     // Every run repairs drift: the next one reads each connector once (the Automation API's up skips the
     // preview, so its refresh is one pass) and writes nothing.
-    emu().clearLog();
+    for (const tenantId of tenants) emu().clearLog({ tenantId });
     const second = await fanout();
     assert.equal(second.status, 0, second.output);
     for (const tenantId of tenants) {
@@ -514,7 +517,7 @@ describe("what users run, through the real Pulumi engine", function () {
     }
   });
 
-  it("after an up killed while Graph created a partner: the stack is unlocked, the next up names the partner instead of creating a second, and adopting it finishes", async () => {
+  test("after an up killed while Graph created a partner: the stack is unlocked, the next up names the partner instead of creating a second, and adopting it finishes", async () => {
     const tenantId = emu().newTenant();
     const stack = await RealStack.create(cli!, "interrupted", emu().env({ tenantId }));
     const support = (args: Record<string, unknown> = {}) => [
@@ -541,14 +544,13 @@ describe("what users run, through the real Pulumi engine", function () {
     const cliPid = processTree(runner)[1];
     for (const pid of processTree(cliPid)) process.kill(pid, "SIGKILL");
     assert.notEqual((await killed).code, 0);
-    emu().faults.clear();
     assert.equal(named().length, 1, "Graph created it");
     const id = named()[0].id;
 
     const locked = await stack.run(["up", "--yes"]);
     assert.match(locked.stderr, /the stack is currently locked[\s\S]*pulumi cancel/);
     await stack.ok("cancel", "--yes");
-    emu().clearLog();
+    emu().clearLog({ tenantId });
     const again = await stack.run(["up", "--yes"]);
     assert.notEqual(again.code, 0);
     assert.match(
@@ -563,20 +565,20 @@ describe("what users run, through the real Pulumi engine", function () {
     );
     assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`], "no second POST");
     await stack.ok("refresh", "--yes", "--clear-pending-creates");
-    emu().clearLog();
+    emu().clearLog({ tenantId });
     await stack.write(support({ partnerId: id, deleteOnDestroy: true })).ok("up", "--yes");
     assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}/${id}`, `POST ${P}/${id}/beginOnboarding`]);
-    emu().clearLog();
+    emu().clearLog({ tenantId });
     await stack.ok("destroy", "--yes");
     assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${id}/disconnect`, `DELETE ${P}/${id}`]);
     assert.equal(named().length, 0, "never two, and gone after the destroy");
   });
 
-  it("refuses the import option before anything runs, and says how to adopt instead", async () => {
+  test("refuses the import option before anything runs, and says how to adopt instead", async () => {
     const tenantId = emu().newTenant();
     const row = emu().intuneRow(tenantId)!;
     const stack = await RealStack.create(cli!, "import", emu().env({ tenantId }));
-    emu().clearLog();
+    emu().clearLog({ tenantId });
     const result = await stack.write(tv({}, { import: row.id })).run(["up", "--yes"]);
     assert.notEqual(result.code, 0);
     assert.match(
@@ -588,11 +590,11 @@ describe("what users run, through the real Pulumi engine", function () {
     assert.deepEqual(emu().calls({ tenantId }), []);
   });
 
-  it("pulumi import of a partner fails without a Graph write, where the CLI can run it", async function () {
+  test("pulumi import of a partner fails without a Graph write, where the CLI can run it", async () => {
     const tenantId = emu().newTenant();
     const row = emu().intuneRow(tenantId)!;
     const stack = await RealStack.create(cli!, "pulumi-import", emu().env({ tenantId }));
-    emu().clearLog();
+    emu().clearLog({ tenantId });
     const result = await stack.run([
       "import",
       "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner",
@@ -613,6 +615,32 @@ describe("what users run, through the real Pulumi engine", function () {
         /no language plugin 'pulumi-language-nodejs'/,
         "this CLI cannot run it at all",
       );
+  });
+});
+
+describe("a Pulumi.yaml project run by the CLI's own Node.js language plugin", function () {
+  this.timeout(300_000);
+  const emu = useEmulator({ profile: "realistic" });
+
+  it("adopts the tenant's connector with pulumi up and only disconnects it on destroy", async function () {
+    if (!cli || !hasNodeLanguagePlugin(cli.path)) {
+      // The CLI built here from Go modules has none (its module is not served): every other test runs inline.
+      console.log(`    (not run: ${cli ? `no pulumi-language-nodejs beside ${cli.path} or on PATH` : why})`);
+      this.skip();
+    }
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await RealStack.create(cli!, "project", emu().env({ tenantId }));
+    writeFileSync(
+      join(stack.dir, "index.js"),
+      programText([partner("tv", { adopt: true, displayName: INTUNE_ROW_NAME })]),
+    );
+    emu().clearLog({ tenantId });
+    await stack.ok("up", "--yes");
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`, `POST ${P}/${row.id}/beginOnboarding`]);
+    emu().clearLog({ tenantId });
+    await stack.ok("destroy", "--yes");
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
   });
 });
 

@@ -3,7 +3,7 @@
  * packed tarball, with a file backend, a fresh `PULUMI_HOME`, a passphrase and no network. Programs run inline
  * (scripts/inline.ts) where the CLI has no Node.js language plugin.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findPulumiCli, type PulumiCli } from "../../provider/pulumiCli";
 import { runPulumi, type PulumiRun } from "../../scripts/pulumi";
@@ -111,12 +111,18 @@ export class RealStack {
     return result;
   }
 
-  /** The stack's resources of this package, from `pulumi stack export`, by name. */
-  async resources(showSecrets = false): Promise<Record<string, ExportedResource>> {
-    const exported = await this.ok("stack", "export", ...(showSecrets ? ["--show-secrets"] : []));
-    const deployment = JSON.parse(exported.stdout) as { deployment: { resources?: ExportedResource[] } };
+  /**
+   * The stack's resources of this package by name, as the file backend holds them (what `pulumi stack export`
+   * prints, read without starting the CLI).
+   */
+  resources(): Record<string, ExportedResource> {
+    const backend = this.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, "");
+    const file = join(backend, ".pulumi", "stacks", "someone-elses-program", `${this.name}.json`);
+    const checkpoint = JSON.parse(readFileSync(file, "utf8")) as {
+      checkpoint: { latest?: { resources?: ExportedResource[] } };
+    };
     return Object.fromEntries(
-      (deployment.deployment.resources ?? [])
+      (checkpoint.checkpoint.latest?.resources ?? [])
         .filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/intune:"))
         .map((r) => [r.urn.split("::").pop()!, r]),
     );

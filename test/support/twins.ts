@@ -65,7 +65,7 @@ export class CliEngine implements Engine {
     return this.run(["destroy", "--yes"]);
   }
   async state(): Promise<Record<string, StateOf>> {
-    const resources = await this.stack.resources();
+    const resources = this.stack.resources();
     return Object.fromEntries(
       Object.entries(resources)
         .filter(([, r]) => !r.delete)
