@@ -11,6 +11,8 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { intuneLimits, startEmulator, type ThrottleLimits } from "../emulator";
+import { findPulumiCli } from "../provider/pulumiCli";
+import { cliBuildTimes, engineCost, npmStartInMs } from "./engine";
 import { coldStart, countRequests } from "./requests";
 import {
   comparedWithSdk,
@@ -40,7 +42,8 @@ async function main(): Promise<void> {
     options: {
       cases: { type: "string", default: GRID },
       "scenario-cases": { type: "string", default: SCENARIO_GRID },
-      only: { type: "string", default: "abc" },
+      only: { type: "string", default: "abce" },
+      "engine-partners": { type: "string", default: "100" },
       "window-ms": { type: "string", default: String(intuneLimits.windowMs) },
     },
   });
@@ -184,6 +187,36 @@ async function main(): Promise<void> {
   );
   print("|---|---|---|---|---|---|---|---|");
   for (const r of sideBySide) print(r);
+
+  if (only.includes("e")) {
+    print("\n## The real Pulumi engine\n");
+    const cli = findPulumiCli();
+    if (!cli) {
+      print("Not measured: no Pulumi CLI found (`npm run pulumi-cli` finds or builds one).");
+    } else {
+      const build = cliBuildTimes(cli.version);
+      const start = npmStartInMs(cli);
+      const partners = Number(values["engine-partners"]);
+      const cost = await engineCost(cli, partners);
+      print(
+        `The CLI ${cli.version} (${cli.source}). ${partners} partners created by one \`pulumi up --yes\` (its preview, then the update; the program run inline, see docs/testing.md) and destroyed by one \`pulumi destroy --yes\`, against an emulator that does not throttle and with the provider's pacing off; beside them, the same through the harness, which drives the same dynamic-provider host with one resource at a time and no engine.\n`,
+      );
+      print("| measure | value |");
+      print("|---|---|");
+      print(
+        `| CLI build with Go, cold (empty module and build caches; downloads included) | ${seconds(build.coldInMs)} s |`,
+      );
+      print(`| CLI build with Go, caches warm | ${seconds(build.cachedInMs)} s |`);
+      print(`| \`npm run pulumi-cli\` once built (finds it) | ${seconds(build.foundInMs)} s |`);
+      print(`| \`npm start\` (up, confirm, refresh, destroy) | ${seconds(start)} s |`);
+      print(
+        `| ${partners} partners: \`pulumi up\` / harness up | ${seconds(cost.cli.upInMs)} s / ${seconds(cost.harness.upInMs)} s (${(cost.cli.upInMs / cost.harness.upInMs).toFixed(2)} ×) |`,
+      );
+      print(
+        `| ${partners} partners: \`pulumi destroy\` / harness destroy | ${seconds(cost.cli.destroyInMs)} s / ${seconds(cost.harness.destroyInMs)} s (${(cost.cli.destroyInMs / cost.harness.destroyInMs).toFixed(2)} ×) |`,
+      );
+    }
+  }
 
   writeFileSync(join(__dirname, "..", "BENCHMARKS.md"), `${out.join("\n")}\n`);
   console.log("\nwrote BENCHMARKS.md");

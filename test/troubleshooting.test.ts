@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INTUNE_ROW_NAME } from "../emulator";
-import type { RemoteAssistancePartnerArgs } from "../provider";
+import { RemoteAssistancePartner, type RemoteAssistancePartnerArgs } from "../provider";
 import { FakeEngine, ProviderHost, Stack, programInputs, type Props } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
 import { useHost } from "./support/host";
@@ -129,6 +129,8 @@ describe("the README's Troubleshooting table, each row produced", function () {
       failure(async () =>
         stack.up({ p: await inputs({ displayName: "Nowhere", tenantId: "nosuch.onmicrosoft.com" }) }),
       ),
+    "cannot be imported with the import option": async () =>
+      failure(async () => new RemoteAssistancePartner("X", { displayName: "X" }, { import: "P" })),
     endpoints_resolution_error: () =>
       withHost({ NODE_EXTRA_CA_CERTS: undefined }, async (other) =>
         other.up({ p: await inputs({ displayName: "Untrusted" }) }),
