@@ -10,7 +10,8 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { intuneLimits, startEmulator, type ThrottleLimits } from "../emulator";
+import { intuneLimits, limitShape, limitsAt, startEmulator, type ThrottleLimits } from "../emulator";
+import type { LimitShapeName } from "../emulator/throttle";
 import { findPulumiCli } from "../provider/pulumiCli";
 import { cliBuildTimes, engineCost, npmStartInMs } from "./engine";
 import { coldStart, countRequests } from "./requests";
@@ -30,6 +31,13 @@ const GRID = "100x1,500x1,1000x1,100x10,500x10,1000x10,100x50,500x50,1000x50";
 /** Cells of the scenarios where the limit is not the documented one: a throttle-bound single tenant, many tenants. */
 const SCENARIO_GRID = "100x1,1000x10,100x50";
 
+/**
+ * The limit's shapes the scenario (d) rows run: `shape:windowMs[:rejected]` (rejected: a 429 counts against
+ * the limit too); a bucket's number is its burst.
+ */
+const SHAPES =
+  "sliding:20000,sliding:2000,fixed-first:2000:rejected,fixed-clock:2000,fixed-first:5000,fixed-clock:1000,bucket:1000";
+
 /** Cells whose first runs both take less than this are run REPEATS times each; the median run is reported. */
 const REPEAT_UNDER_MS = 5_000;
 const REPEATS = 5;
@@ -42,7 +50,10 @@ async function main(): Promise<void> {
     options: {
       cases: { type: "string", default: GRID },
       "scenario-cases": { type: "string", default: SCENARIO_GRID },
-      only: { type: "string", default: "abce" },
+      only: { type: "string", default: "abcde" },
+      shapes: { type: "string", default: SHAPES },
+      "shape-share": { type: "string", default: "0.5" },
+      "shape-partners": { type: "string", default: "100" },
       "engine-partners": { type: "string", default: "100" },
       "window-ms": { type: "string", default: String(intuneLimits.windowMs) },
     },
@@ -179,6 +190,53 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (only.includes("d")) {
+    const share = Number(values["shape-share"]);
+    const partners = Number(values["shape-partners"]);
+    print("\n### (d) The limit's shape\n");
+    print(
+      `How Graph counts Intune's limits is unconfirmed. Each row: ${partners} partners in one tenant, each created, disconnected and destroyed (${partners * 5} writes), all at once, under limits at ${share * 100} % of the documented rates, counted in the shape and window of the row; the provider is configured with the documented budget and told nothing else. Rows run three at a time, each on an emulator of its own. Target: wall ≤ 1.5 × bound, 429s at most 10 %, 0 failures, 0 orphans.\n`,
+    );
+    print(
+      "| shape | window | 429 counts | who | wall | bound | wall ÷ bound | requests | 429s | failures | orphans | target met |",
+    );
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    const shapes = values.shapes.split(",").map((spec) => {
+      const [name, ms, rejected] = spec.split(":");
+      const windowMs = name === "bucket" ? intuneLimits.windowMs : Number(ms);
+      const shape = limitShape(name as LimitShapeName, Number(ms));
+      return {
+        spec,
+        name,
+        windowMs,
+        burstMs: Number(ms),
+        limits: limitsAt(share, windowMs, shape, rejected === "rejected"),
+      };
+    });
+    // Three at a time: side by side, the runs share this process (the emulators) and two cores.
+    const rows = await inBatches(
+      3,
+      shapes.map(({ limits, windowMs }) => async () => {
+        const setup: RunSetup = {
+          lifecycle: true,
+          granted: { windowMs, appWrites: limits.appWrites, appAll: limits.appAll },
+          documented,
+        };
+        const c = { partners, tenants: 1 };
+        const ours = await onFreshEmulator(runOurs, c, limits, setup);
+        const theirs = await onFreshEmulator(runGraphSdk, c, limits, setup);
+        return [ours, theirs];
+      }),
+    );
+    shapes.forEach(({ name, windowMs, burstMs, limits }, i) => {
+      for (const r of rows[i]) {
+        print(
+          `| ${name} | ${name === "bucket" ? `burst ${seconds(burstMs)} s` : `${seconds(windowMs)} s`} | ${limits.countRejected ? "yes" : "no"} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.orphans} | ${meetsTarget(r, false) ? "yes" : "no"} |`,
+        );
+      }
+    });
+  }
+
   print(
     "\nOurs against the Graph JS SDK in the same run (never slower where the SDK completes). Ours runs in the dynamic-provider host: before its first Graph request, each resource's Check and Create reach the host over gRPC, which a program calling Graph directly does not do. The two ways of meeting throttling are compared from each one's first Graph request to its end.\n",
   );
@@ -244,6 +302,14 @@ async function onFreshEmulator(
     stopLoad();
     await emulator.close();
   }
+}
+
+/** Runs `tasks` at most `limit` at a time; their results in order. */
+async function inBatches<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < tasks.length; i += limit)
+    results.push(...(await Promise.all(tasks.slice(i, i + limit).map((task) => task()))));
+  return results;
 }
 
 interface Scenario {

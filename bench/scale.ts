@@ -134,6 +134,11 @@ export function peakMemoryInMiB(pid: number): number | undefined {
 
 /** How a run is set up: what the tenant grants, and what the client is told. */
 export interface RunSetup {
+  /**
+   * Each partner's whole life instead of its create: created, disconnected (`connected: false`), destroyed, as a
+   * busy tenant's stacks do.
+   */
+  lifecycle?: boolean;
   /** The rate the throttle bound is computed from; default the emulator's per-app limits. */
   granted?: Granted;
   /** Intune's documented budget as our provider is configured with it (the window compressed, if so). */
@@ -173,13 +178,22 @@ export async function runOurs(
           const urn = urnOf(`scale-${i}`);
           const tenantId = tenants[i % tenants.length];
           const { inputs } = await host.check(urn, {}, { __provider, displayName: `ours-${i}`, tenantId });
+          let created: { id: string; properties: Record<string, unknown> };
           try {
-            known.add((await host.create(urn, inputs)).id);
+            created = await host.create(urn, inputs);
+            known.add(created.id);
           } catch (e) {
             // ErrorResourceInitFailed: the partner is in state, known to the engine.
             if (e instanceof ProviderCallError && e.initFailed) known.add(e.initFailed.id);
             throw e;
           }
+          if (!setup.lifecycle) return;
+          const disconnected = await host.update(created.id, urn, created.properties, {
+            ...inputs,
+            connected: false,
+          });
+          await host.delete(created.id, urn, disconnected);
+          known.delete(created.id);
         }),
       ),
     );
@@ -236,6 +250,11 @@ export async function runGraphSdk(
         known.add(created.id);
         await client.api(`${path}/${created.id}`).get();
         await client.api(`${path}/${created.id}/beginOnboarding`).post(undefined);
+        if (!setup.lifecycle) return;
+        await client.api(`${path}/${created.id}/disconnect`).post(undefined);
+        await client.api(`${path}/${created.id}/disconnect`).post(undefined);
+        await client.api(`${path}/${created.id}`).delete();
+        known.delete(created.id);
       }),
     );
   });

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { alternatives, defaultTenantId, profiles, startEmulator, type EmulatorOptions } from "./index";
+import { intuneLimits, limitShape, limitShapes, limitsAt, type LimitShapeName } from "./throttle";
 
 /** The command-line flag of each unconfirmed alternative, with what it makes the emulator do. */
 const SWITCHES: Record<(typeof alternatives)[number], [flag: string, help: string]> = {
@@ -39,6 +40,14 @@ Starts a Graph + Entra emulator on loopback and prints the environment to export
   --onboarding-expiry-ms N         how long a pending onboarding request lasts (900000)
   --read-lag-ms N                  how long a created partner stays invisible to reads (0)
   --no-throttle                    do not enforce Intune's request limits
+  --limit-shape S                  how the limits count (how Graph counts is unconfirmed): sliding (default: no
+                                   window holds more than the limit), fixed-first (fixed windows from the first
+                                   request), fixed-clock (fixed windows aligned to the clock), bucket (a token
+                                   bucket filled at the limit's rate)
+  --limit-window-ms N              the window the limits are counted in (20000, as documented)
+  --limit-share X                  the limits' rate as a share of the documented one (1)
+  --bucket-burst-ms N              bucket: how much of the rate it holds (1000: a second's worth)
+  --count-rejected                 a request answered 429 counts against the limit too
   --no-teamviewer                  optimistic: start with an empty tenant
   --log-requests                   print one line per Graph request: method, path, status (never a token)
 Switches for what a real tenant may do (unconfirmed; off unless given):
@@ -68,6 +77,11 @@ export async function main(
         "onboarding-expiry-ms": { type: "string", default: "900000" },
         "read-lag-ms": { type: "string", default: "0" },
         "no-throttle": { type: "boolean", default: false },
+        "limit-shape": { type: "string", default: "sliding" },
+        "limit-window-ms": { type: "string", default: String(intuneLimits.windowMs) },
+        "limit-share": { type: "string", default: "1" },
+        "bucket-burst-ms": { type: "string", default: "1000" },
+        "count-rejected": { type: "boolean", default: false },
         "no-teamviewer": { type: "boolean", default: false },
         "log-requests": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
@@ -89,6 +103,11 @@ export async function main(
     return 2;
   }
   const realistic = profile === "realistic";
+  const shape = values["limit-shape"] as LimitShapeName;
+  if (!limitShapes.includes(shape)) {
+    err(`--limit-shape must be one of ${limitShapes.join(", ")}`);
+    return 2;
+  }
   const emulator = await startEmulator({
     profile,
     graphPort: Number(values["graph-port"]),
@@ -96,7 +115,14 @@ export async function main(
     onboardingDelayMs: realistic ? null : Number(values["onboarding-delay-ms"]),
     onboardingExpiryMs: Number(values["onboarding-expiry-ms"]),
     readLagMs: Number(values["read-lag-ms"]),
-    throttle: values["no-throttle"] ? false : undefined,
+    throttle: values["no-throttle"]
+      ? false
+      : limitsAt(
+          Number(values["limit-share"]),
+          Number(values["limit-window-ms"]),
+          limitShape(shape, Number(values["bucket-burst-ms"])),
+          values["count-rejected"],
+        ),
     seedTeamViewer: !realistic && !values["no-teamviewer"],
     logRequests: values["log-requests"] ? (line) => out(line) : undefined,
     ...Object.fromEntries(

@@ -16,7 +16,14 @@ export type { AppRegistration, LoggedTokenRequest } from "./entra";
 export type { Fault, FaultMatch } from "./faults";
 export { alternatives, type Alternative, type LoggedRequest, type GraphBehaviour } from "./graph";
 export type { StoredPartner, OnboardingStatus } from "./store";
-export { intuneLimits, type ThrottleLimits } from "./throttle";
+export {
+  intuneLimits,
+  limitShape,
+  limitShapes,
+  limitsAt,
+  type LimitShape,
+  type ThrottleLimits,
+} from "./throttle";
 export { seededRandom } from "./faults";
 
 /** The tenant, app and secret the emulator registers unless told otherwise. */

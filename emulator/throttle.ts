@@ -1,5 +1,10 @@
-/** Intune's request limits for remote assistance, per sliding window. */
+/**
+ * Intune's request limits for remote assistance. The documented numbers are per 20 s; how Graph counts them
+ * (a sliding window, fixed windows, a token bucket), and whether a rejected request counts too, is unconfirmed:
+ * each is a shape here.
+ */
 export interface ThrottleLimits {
+  /** The window the limits below are counted in; for a token bucket, what they are a rate over. */
   windowMs: number;
   /** POST, PUT, PATCH, DELETE per tenant, all apps. */
   tenantWrites: number;
@@ -9,6 +14,38 @@ export interface ThrottleLimits {
   tenantAll: number;
   /** Any request per app per tenant. */
   appAll: number;
+  /** How requests are counted. Default: a sliding window. */
+  shape?: LimitShape;
+  /** Whether a request answered 429 counts against the limit as well. Default false. */
+  countRejected?: boolean;
+}
+
+/**
+ * How a limit counts:
+ * - `sliding`: no window of `windowMs` holds more than the limit;
+ * - `fixed`: windows of `windowMs` one after another, from the first request (`anchor: "first"`) or aligned to
+ *   the clock (`"clock"`), each admitting the limit;
+ * - `bucket`: a token bucket filled at the limit per `windowMs`, holding `burstMs` of that rate.
+ */
+export type LimitShape =
+  { kind: "sliding" } | { kind: "fixed"; anchor: "first" | "clock" } | { kind: "bucket"; burstMs: number };
+
+/** The shapes by the names the emulator's flags use. */
+export const limitShapes = ["sliding", "fixed-first", "fixed-clock", "bucket"] as const;
+export type LimitShapeName = (typeof limitShapes)[number];
+
+/** A shape by its flag name. */
+export function limitShape(name: LimitShapeName, burstMs = 1_000): LimitShape {
+  switch (name) {
+    case "sliding":
+      return { kind: "sliding" };
+    case "fixed-first":
+      return { kind: "fixed", anchor: "first" };
+    case "fixed-clock":
+      return { kind: "fixed", anchor: "clock" };
+    case "bucket":
+      return { kind: "bucket", burstMs };
+  }
 }
 
 /** The documented limits (Microsoft Graph throttling guidance, Intune remote assistance service). */
@@ -21,11 +58,41 @@ export const intuneLimits: ThrottleLimits = {
 };
 
 /**
- * Sliding-window counters. `admit` either records the request and returns 0, or returns how many ms until the
- * window would admit it (the request is then not counted).
+ * Limits at `share` of the documented rates, counted in windows of `windowMs` (a 2 s window at half the
+ * documented rate admits 5 writes per app), in `shape`. Each limit is at least one request.
+ */
+export function limitsAt(
+  share: number,
+  windowMs: number,
+  shape: LimitShape = { kind: "sliding" },
+  countRejected = false,
+): ThrottleLimits {
+  const per = (documented: number) =>
+    Math.max(1, Math.round((documented * share * windowMs) / intuneLimits.windowMs));
+  return {
+    windowMs,
+    tenantWrites: per(intuneLimits.tenantWrites),
+    appWrites: per(intuneLimits.appWrites),
+    tenantAll: per(intuneLimits.tenantAll),
+    appAll: per(intuneLimits.appAll),
+    shape,
+    countRejected,
+  };
+}
+
+/** One limit's count of one key (a tenant, or an app in a tenant; writes, or all requests). */
+interface Counter {
+  /** How long until one more request fits, in ms (0: it fits now). */
+  waitInMs(nowMs: number): number;
+  record(nowMs: number): void;
+}
+
+/**
+ * Counters per tenant and app. `admit` either records the request and returns 0, or returns how many ms until
+ * it would be admitted (the request then counts only with `countRejected`).
  */
 export class Throttle {
-  private readonly windows = new Map<string, number[]>();
+  private readonly counters = new Map<string, Counter>();
 
   constructor(readonly limits: ThrottleLimits) {}
 
@@ -36,21 +103,76 @@ export class Throttle {
       [`all|${tenantId}|${appId}`, l.appAll],
     ];
     if (write) keys.push([`write|${tenantId}`, l.tenantWrites], [`write|${tenantId}|${appId}`, l.appWrites]);
-    let waitMs = 0;
-    for (const [key, limit] of keys) {
-      const times = this.prune(key, nowMs);
-      if (times.length >= limit) waitMs = Math.max(waitMs, times[times.length - limit] + l.windowMs - nowMs);
-    }
-    if (waitMs > 0) return waitMs;
-    for (const [key] of keys) this.windows.get(key)!.push(nowMs);
-    return 0;
+    const counters = keys.map(([key, limit]) => this.counter(key, limit));
+    const waitMs = Math.max(0, ...counters.map((c) => c.waitInMs(nowMs)));
+    if (waitMs === 0 || l.countRejected) for (const c of counters) c.record(nowMs);
+    return waitMs;
   }
 
-  private prune(key: string, nowMs: number): number[] {
-    const times = this.windows.get(key) ?? [];
-    const from = times.findIndex((t) => t > nowMs - this.limits.windowMs);
-    const kept = from === -1 ? [] : times.slice(from);
-    this.windows.set(key, kept);
-    return kept;
+  private counter(key: string, limit: number): Counter {
+    let counter = this.counters.get(key);
+    if (!counter) this.counters.set(key, (counter = newCounter(this.limits, limit)));
+    return counter;
+  }
+}
+
+function newCounter(limits: ThrottleLimits, limit: number): Counter {
+  const { windowMs } = limits;
+  const shape = limits.shape ?? { kind: "sliding" };
+  switch (shape.kind) {
+    case "sliding": {
+      let times: number[] = [];
+      return {
+        waitInMs(nowMs) {
+          times = times.filter((t) => t > nowMs - windowMs);
+          return times.length < limit ? 0 : times[times.length - limit] + windowMs - nowMs;
+        },
+        record: (nowMs) => void times.push(nowMs),
+      };
+    }
+    case "fixed": {
+      let start: number | undefined;
+      let count = 0;
+      const windowOf = (nowMs: number) => {
+        if (start === undefined) start = shape.anchor === "clock" ? 0 : nowMs;
+        const current = start + Math.floor((nowMs - start) / windowMs) * windowMs;
+        return current;
+      };
+      let current = -Infinity;
+      const roll = (nowMs: number) => {
+        const w = windowOf(nowMs);
+        if (w !== current) [current, count] = [w, 0];
+      };
+      return {
+        waitInMs(nowMs) {
+          roll(nowMs);
+          return count < limit ? 0 : current + windowMs - nowMs;
+        },
+        record(nowMs) {
+          roll(nowMs);
+          count++;
+        },
+      };
+    }
+    case "bucket": {
+      const perMs = limit / windowMs;
+      const capacity = Math.max(1, perMs * shape.burstMs);
+      let tokens = capacity;
+      let lastMs: number | undefined;
+      const refill = (nowMs: number) => {
+        if (lastMs !== undefined) tokens = Math.min(capacity, tokens + (nowMs - lastMs) * perMs);
+        lastMs = Math.max(lastMs ?? nowMs, nowMs);
+      };
+      return {
+        waitInMs(nowMs) {
+          refill(nowMs);
+          return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / perMs);
+        },
+        record(nowMs) {
+          refill(nowMs);
+          tokens -= 1;
+        },
+      };
+    }
   }
 }

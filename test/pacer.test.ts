@@ -1,13 +1,19 @@
 import { strict as assert } from "node:assert";
 import {
   afterAccepted,
-  afterQuietWindow,
+  afterLateThrottle,
   afterThrottle,
+  BETA,
+  CUBIC_RECOVERY_IN_MS,
+  cubicRate,
+  grantedRateOf,
   intuneAppLimits,
   Pacer,
   pacingDelayInMs,
-  startBudget,
-  type Budget,
+  rateDelayInMs,
+  refilled,
+  startRate,
+  type PacingEvent,
   type Sent,
 } from "../provider/graph/pacer";
 import { PartnersApi } from "../provider/graph/partners";
@@ -61,150 +67,180 @@ describe("pacingDelayInMs", () => {
   });
 });
 
-describe("adapting the budget (slow start, then decrease to Graph's limit and probe by doubling steps)", () => {
-  it("starts at 60 % of the documented budget, in slow start", () => {
-    assert.deepEqual(startBudget(100, 7), { allowed: 60, step: 1, changedAtMs: 7, slowStart: true });
+describe("the rate of one kind of request (pure)", () => {
+  const documented = { perWindow: 100, rate: 5 };
+
+  it("starts probing: a tenth of the documented budget in the bucket, filled at the documented rate", () => {
+    const s = startRate(100, 20_000, 7);
+    assert.deepEqual([s.phase, s.capacity, s.tokens, s.rate, s.refilledAtMs], ["probing", 10, 10, 5, 7]);
   });
 
-  it("doubles in slow start once Graph accepted a whole budget's worth in the window, up to the documented budget", () => {
-    const start = startBudget(100, 0);
-    assert.equal(afterAccepted(start, 59, 100, 5), start, "not yet");
-    assert.deepEqual(afterAccepted(start, 60, 100, 5), { allowed: 100, step: 1, changedAtMs: 5 });
-    assert.deepEqual(afterAccepted({ allowed: 20, step: 1, changedAtMs: 0, slowStart: true }, 20, 100, 5), {
-      allowed: 40,
-      step: 1,
-      changedAtMs: 5,
-      slowStart: true,
-    });
-    const settled = { allowed: 45, step: 1, changedAtMs: 0 };
-    assert.equal(afterAccepted(settled, 45, 100, 5), settled, "after a 429, only quiet windows raise it");
+  it("refills at its rate up to its capacity, and says how long until a token", () => {
+    const s = { ...startRate(100, 20_000, 0), tokens: 0 };
+    assert.equal(refilled(s, 100).tokens, 0.5);
+    assert.equal(refilled(s, 60_000).tokens, 10, "never above its capacity");
+    assert.equal(rateDelayInMs(s, 0), 200);
+    assert.equal(rateDelayInMs({ ...s, tokens: 1, pausedUntilMs: 900 }, 100), 800, "a Retry-After holds it");
   });
 
-  it("raises the budget to what Graph accepted when answers sent before a 429 arrive after it", () => {
-    const lowered = { allowed: 44, step: 1, changedAtMs: 0 };
-    assert.deepEqual(afterAccepted(lowered, 47, 100, 5, true), { allowed: 47, step: 1, changedAtMs: 0 });
-    assert.equal(afterAccepted(lowered, 47, 100, 5, false), lowered, "not from requests sent after it");
+  it("grows the bucket while probing by rounds, each 1.5 times the last, released once the last was all accepted", () => {
+    let s = startRate(100, 20_000, 0);
+    for (let i = 1; i < 10; i++) s = afterAccepted(s, documented, 0, i);
+    assert.equal(s.capacity, 10, "not yet");
+    s = afterAccepted(s, documented, 0, 10); // the first round (the bucket's 10) all accepted
+    assert.deepEqual([s.capacity, s.tokens, s.accepted, s.round], [25, 25, 0, 15]);
+    for (let i = 11; i < 25; i++) s = afterAccepted(s, documented, 0, i);
+    assert.equal(s.capacity, 25);
+    s = afterAccepted(s, documented, 0, 25);
+    assert.deepEqual([s.capacity, s.round], [47.5, 22.5]);
   });
 
-  it("goes to what the window accepted when Graph throttles, by at most half", () => {
-    const at60 = { allowed: 60, step: 8, changedAtMs: 0 };
-    assert.deepEqual(afterThrottle(at60, 50, 7), { allowed: 50, step: 1, changedAtMs: 7 });
+  it("holds the whole documented budget once Graph accepted it within a window", () => {
+    const s = afterAccepted({ ...startRate(100, 20_000, 0), capacity: 40, tokens: 0 }, documented, 0, 100);
+    assert.deepEqual([s.capacity, s.tokens, s.phase], [100, 60, "probing"]);
+  });
+
+  it("paces at β of the rate Graph granted after a throttle event, holding a second of it, paused by Retry-After", () => {
+    const s = afterThrottle(startRate(100, 20_000, 0), 2.5, 1_000, 1_500);
     assert.deepEqual(
-      afterThrottle(at60, 1, 7),
-      { allowed: 30, step: 1, changedAtMs: 7 },
-      "a lone 429 in a quiet window halves the budget, no more",
-    );
-    assert.deepEqual(afterThrottle(at60, 75, 7), { allowed: 60, step: 1, changedAtMs: 7 }, "never up");
-    assert.deepEqual(
-      afterThrottle({ allowed: 1, step: 1, changedAtMs: 0 }, 0, 7),
-      { allowed: 1, step: 1, changedAtMs: 7 },
-      "never below one",
+      [s.phase, s.rate, s.capacity, s.tokens, s.grantedRate, s.throttledAtMs, s.pausedUntilMs],
+      ["paced", 2.5 * BETA, 2.5 * BETA, 0, 2.5, 1_000, 2_500],
     );
   });
 
-  const table: [string, Budget, Budget][] = [
+  it("grows back by CUBIC: β of the granted rate at once, the granted rate after the recovery time, gently above", () => {
+    assert.equal(cubicRate(10, 0), 10 * BETA);
+    assert.equal(cubicRate(10, CUBIC_RECOVERY_IN_MS), 10);
+    assert.ok(
+      Math.abs(cubicRate(10, 2 * CUBIC_RECOVERY_IN_MS) - 11) < 1e-9,
+      "10 % above after as long again",
+    );
+    const paced = afterThrottle(startRate(100, 20_000, 0), 2.5, 0);
+    assert.equal(afterAccepted(paced, documented, CUBIC_RECOVERY_IN_MS).rate, 2.5);
+    assert.equal(
+      afterAccepted(paced, documented, 100 * CUBIC_RECOVERY_IN_MS).rate,
+      5,
+      "never above the documented rate",
+    );
+  });
+
+  it("a 429 of an event already met only extends the pause", () => {
+    const s = afterThrottle(startRate(100, 20_000, 0), 2.5, 0, 100);
+    assert.deepEqual(afterLateThrottle(s, 50, 400), { ...s, pausedUntilMs: 450 });
+  });
+
+  const estimates: [string, number[], number, number, number][] = [
     [
-      "probes one request above the last limit after a quiet window",
-      { allowed: 50, step: 1, changedAtMs: 0 },
-      { allowed: 51, step: 2, changedAtMs: 9 },
+      "fixed 2 s windows of 5: a burst of 5, then Retry-After to the window's end",
+      [10, 20, 30, 40, 50],
+      60,
+      1_940,
+      2.5,
     ],
     [
-      "doubles the step with each quiet window",
-      { allowed: 57, step: 8, changedAtMs: 0 },
-      { allowed: 65, step: 16, changedAtMs: 9 },
+      "a sliding 20 s window of 50, with Retry-After until its oldest leaves",
+      Array.from({ length: 50 }, (_, i) => i * 4),
+      200,
+      19_800,
+      2.5,
     ],
     [
-      "never goes above the documented budget",
-      { allowed: 95, step: 16, changedAtMs: 0 },
-      { allowed: 100, step: 32, changedAtMs: 9 },
+      "steady answers over 8 s of a 20 s window: their rate",
+      Array.from({ length: 20 }, (_, i) => 1_000 + i * 400),
+      9_000,
+      0,
+      2.5,
     ],
+    ["a burst with no Retry-After: over at least a second", [10, 20, 30], 40, 0, 3],
+    ["nothing accepted in the window: no measure", [-30_000], 0, 0, 0],
   ];
-  for (const [name, before, after] of table)
-    it(name, () => assert.deepEqual(afterQuietWindow(before, 100, 9), after));
+  for (const [name, accepted, now, retryAfter, expected] of estimates)
+    it(`measures the rate Graph grants: ${name}`, () =>
+      assert.ok(
+        Math.abs(grantedRateOf(accepted, now, 20_000, retryAfter) - expected) <= 0.02 * expected,
+        String(grantedRateOf(accepted, now, 20_000, retryAfter)),
+      ));
 });
 
 describe("Pacer", () => {
-  it("starts at 60 % of the documented budget", () => {
+  it("starts with a tenth of the budget to send at once, at the documented rate", () => {
     assert.deepEqual(new Pacer({ windowMs: 20_000, writes: 100, requests: 1000 }).allowed, {
-      writes: 60,
-      requests: 600,
+      writes: 100,
+      requests: 1000,
     });
   });
 
-  it("spreads a burst of writes over the window from their answers, first come first served, and lets reads pass", async () => {
-    const pacer = new Pacer({ windowMs: 200, writes: 3, requests: 100 }); // 2 writes, then 3 once both are accepted
+  it("releases growing rounds as Graph accepts them, then holds to the window, first come first served, and lets reads pass", async () => {
+    const pacer = new Pacer({ windowMs: 400, writes: 8, requests: 100 }); // a bucket of 1 write, growing by rounds
     const order: string[] = [];
     const sentAt: Record<string, number> = {};
-    const answeredAt: Record<string, number> = {};
+    const answeredAt: number[] = [];
     const send = async (name: string, write: boolean) => {
       const ticket = await pacer.acquire(write);
       order.push(name);
       sentAt[name] = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 30)); // the round trip
-      pacer.settle(ticket, false);
-      answeredAt[name] = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the round trip
+      pacer.settle(ticket, { throttled: false });
+      if (write) answeredAt.push(Date.now());
     };
-    await Promise.all([...[1, 2, 3, 4].map((n) => send(`w${n}`, true)), send("r", false)]);
+    const names = Array.from({ length: 9 }, (_, i) => `w${i + 1}`);
+    await Promise.all([...names.map((n) => send(n, true)), send("r", false)]);
     assert.deepEqual(
       order.filter((o) => o.startsWith("w")),
-      ["w1", "w2", "w3", "w4"],
+      names,
     );
-    assert.ok(order.indexOf("r") < order.indexOf("w3"), "the read did not queue behind held writes");
-    const firstWriteAnswer = Math.min(answeredAt.w1, answeredAt.w2);
-    assert.ok(sentAt.w3 - sentAt.w1 < 150, "the third went once the first two were accepted (slow start)");
-    assert.ok(
-      sentAt.w4 >= firstWriteAnswer + 200,
-      "the fourth write waited a window from the first write's answer",
-    );
-    assert.ok(sentAt.w4 - sentAt.w1 < 400, `and no longer: ${sentAt.w4 - sentAt.w1} ms`);
+    assert.ok(order.indexOf("r") < order.indexOf("w2"), "the read did not queue behind held writes");
+    assert.ok(sentAt.w8 - sentAt.w1 < 300, `the first eight in growing rounds: ${sentAt.w8 - sentAt.w1} ms`);
+    assert.ok(sentAt.w9 >= answeredAt[0] + 400, "the ninth waited a window from the first answer");
   });
 
   it("forgets a request whose ticket was never settled two windows after it was sent", async () => {
     let now = 0;
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 2, requests: 100 }, undefined, () => now); // 1 write
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 1, requests: 100 }, undefined, () => now);
     await pacer.acquire(true); // never settled: its request's fate is unknown
     const next = pacer.acquire(true);
     now = 2 * WINDOW;
     assert.equal((await next).sentAtMs, 2 * WINDOW);
   });
 
-  it("lowers its write budget once per throttle event, to what Graph accepted, then recovers", async () => {
+  it("paces at β of the rate Graph granted once per throttle event, holds writes for Retry-After, then grows back", async () => {
     let now = 0;
-    const events: string[] = [];
+    const events: PacingEvent[] = [];
     const pacer = new Pacer(
-      { windowMs: WINDOW, writes: 20, requests: 1000 }, // starts at 12 writes per window
-      (e) => events.push(e.kind),
+      { windowMs: 20_000, writes: 100, requests: 1000 },
+      (e) => events.push(e),
       () => now,
     );
-    const tickets = await Promise.all(Array.from({ length: 12 }, () => pacer.acquire(true)));
-    tickets.slice(0, 9).forEach((t) => pacer.settle(t, false));
-    tickets.slice(9).forEach((t) => pacer.settle(t, true)); // three 429s, one event
-    assert.deepEqual(pacer.allowed, { writes: 9, requests: 600 }, "the nine Graph accepted");
-    assert.equal(pacer.stats.throttleEvents, 1);
-    assert.deepEqual(events, ["decreased"]);
-    now = WINDOW + 1; // a window after the answers: the old requests no longer count
-    pacer.settle(await pacer.acquire(true), false);
-    assert.equal(pacer.allowed.writes, 10, "a quiet window adds one");
-    now += 3 * WINDOW;
-    pacer.settle(await pacer.acquire(true), false);
-    assert.equal(pacer.allowed.writes, 20, "then two, four, eight: up to the documented 20");
+    const tickets = await Promise.all(Array.from({ length: 10 }, () => pacer.acquire(true)));
+    now = 40;
+    tickets.slice(0, 5).forEach((t) => pacer.settle(t, { throttled: false }));
+    now = 60;
+    // Five accepted, then 429s telling the window ends in 1.94 s: Graph grants 5 per 2 s.
+    tickets.slice(5).forEach((t) => pacer.settle(t, { throttled: true, retryAfterInMs: 1_940 }));
+    assert.equal(pacer.stats.throttleEvents, 1, "one event for the five 429s");
+    assert.deepEqual(
+      events.filter((e) => e.kind === "decreased"),
+      // Five accepted between 40 and 60 ms, and 1.94 s more to wait: 5 per 1.96 s.
+      [{ kind: "decreased", write: true, allowed: Math.round((5_000 / 1_960) * BETA * 20), accepted: 5 }],
+    );
+    let sent = false;
+    const next = pacer.acquire(true).then((t) => ((sent = true), t));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sent, false, "held by Retry-After");
+    now = 2_100;
+    pacer.settle(await next, { throttled: false });
+    now = 60 + 10 * CUBIC_RECOVERY_IN_MS;
+    pacer.settle(await pacer.acquire(true), { throttled: false });
+    assert.ok(pacer.allowed.writes > 50, `grown back: ${pacer.allowed.writes} per 20 s`);
   });
 
-  it("raises the budget again as answers to requests sent before a 429 arrive after it", async () => {
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 20, requests: 1000 }, undefined, () => 0); // 12 writes
-    const tickets = await Promise.all(Array.from({ length: 12 }, () => pacer.acquire(true)));
-    tickets.slice(9).forEach((t) => pacer.settle(t, true)); // the 429s overtake the accepted answers
-    assert.equal(pacer.allowed.writes, 6, "nothing accepted yet: halved, no more");
-    tickets.slice(0, 9).forEach((t) => pacer.settle(t, false));
-    assert.equal(pacer.allowed.writes, 9, "the nine Graph accepted");
-  });
-
-  it("lowers the request budget, not the write budget, for a throttled read", async () => {
+  it("slows the request rate, not the write rate, for a throttled read", async () => {
     const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, () => 0);
     const [read, ...others] = await Promise.all(Array.from({ length: 5 }, () => pacer.acquire(false)));
-    others.forEach((t) => pacer.settle(t, false));
-    pacer.settle(read, true);
-    assert.deepEqual(pacer.allowed, { writes: 60, requests: 300 }, "a lone 429 halves the budget, no more");
+    others.forEach((t) => pacer.settle(t, { throttled: false }));
+    pacer.settle(read, { throttled: true });
+    assert.equal(pacer.allowed.writes, 100, "writes at the documented rate");
+    assert.ok(pacer.allowed.requests < 1000);
   });
 });
 
@@ -236,19 +272,6 @@ describe("adaptive pacing against a tenant stricter than documented", function (
     );
     const throttled = emu().requests.filter((r) => r.status === 429).length;
     assert.ok(throttled <= 10, `${throttled} of ${emu().requests.length} answers were 429`);
-    assert.ok(pacer.allowed.writes <= 6, `the budget is ${pacer.allowed.writes} writes per window`);
-  });
-});
-
-describe("Pacer slow start", () => {
-  it("lets waiting requests through as soon as the budget doubles, not a window later", async () => {
-    const pacer = new Pacer({ windowMs: 10_000, writes: 10, requests: 100 }); // starts at 6 writes per window
-    const started = Date.now();
-    const first = await Promise.all(Array.from({ length: 6 }, () => pacer.acquire(true)));
-    const rest = Promise.all(Array.from({ length: 4 }, () => pacer.acquire(true)));
-    first.forEach((t) => pacer.settle(t, false)); // Graph accepted all six: the budget doubles to ten
-    await rest;
-    assert.ok(Date.now() - started < 1_000, `the rest waited ${Date.now() - started} ms`);
-    assert.equal(pacer.allowed.writes, 10);
+    assert.ok(pacer.allowed.writes <= 6, `the rate is ${pacer.allowed.writes} writes per window`);
   });
 });

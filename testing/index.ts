@@ -9,6 +9,10 @@ export {
   defaultClientSecret,
   defaultTenantId,
   INTUNE_ROW_NAME,
+  intuneLimits,
+  limitShape,
+  limitShapes,
+  limitsAt,
   profiles,
   startEmulator,
   type Alternative,
@@ -16,7 +20,9 @@ export {
   type EmulatorOptions,
   type Fault,
   type FaultMatch,
+  type LimitShape,
   type Profile,
+  type ThrottleLimits,
 } from "../emulator";
 export {
   FakeEngine,

@@ -119,8 +119,16 @@ export class GraphClient {
       try {
         attempt = await this.attempt(url, request, token, clientRequestId, freshConnection);
       } finally {
-        if (ticket)
-          this.options.pacer!.settle(ticket, attempt?.kind === "response" && attempt.response.status === 429);
+        if (ticket) {
+          const answer = attempt?.kind === "response" ? attempt.response : undefined;
+          const throttled = answer?.status === 429;
+          this.options.pacer!.settle(ticket, {
+            throttled,
+            retryAfterInMs: throttled
+              ? parseRetryAfterInMs((n) => answer!.headers.get(n), Date.now())
+              : undefined,
+          });
+        }
       }
       let outcome: AttemptOutcome;
       let error: GraphError;

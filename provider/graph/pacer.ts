@@ -1,14 +1,21 @@
 /**
- * Client-side pacing: Intune counts each app's requests per tenant in sliding windows and answers 429 past
- * the limit. One pacer per tenant, shared by every concurrent operation of the process, decides what is sent
- * at all; `Retry-After` still rules each retry. It starts below Intune's documented budget and learns the rate
- * Graph actually grants (other apps share the tenant's budget, limits change): a 429 sets the per-window budget
- * to what Graph had accepted in the window (at most halving it), and each quiet window probes upward by a step
- * that doubles, gentle near the limit Graph last showed and quick far from it (as CUBIC grows a congestion
- * window); never above the documented budget.
+ * Client-side pacing: Intune limits each app's requests per tenant ("per 20 seconds", by a window or a bucket of
+ * a shape nobody has confirmed) and answers 429 past the limit. One pacer per tenant, shared by every concurrent
+ * operation of the process, decides when a request is sent; `Retry-After` still rules each retry.
+ *
+ * Two rules, each per kind of request (writes, and all requests):
+ * - a cap: never more than Intune's documented budget in any window of the documented length (a request counts
+ *   from its send until a window after its answer: Graph counted it on arrival);
+ * - a rate: a token bucket. Until the first 429 it probes: it holds a tenth of the budget, and grows by rounds,
+ *   each 1.5 times the last and released once Graph accepted all of the last, up to the whole budget (a gentle
+ *   slow start), so that what fits the documented window goes at once. The first 429 shows the limit is tighter, or shorter, than documented: the bucket then fills at the
+ *   rate Graph was seen to grant (what it accepted over the time it took, `Retry-After` included), times β, and
+ *   holds one second of it, so that no short window sees a burst; it grows back as CUBIC grows a congestion
+ *   window (slowly near the rate of the last 429, quickly far from it), as the AWS SDKs' adaptive retry does
+ *   with a measured send rate. Never above the documented rate.
  */
 
-/** How often a waiting request checks whether the budget let it through meanwhile. */
+/** How often a waiting request checks whether it may go meanwhile (an answer also wakes it). */
 const RECHECK_IN_MS = 100;
 
 /** Requests one app may send to one tenant per window. */
@@ -23,86 +30,162 @@ export interface PacingLimits {
 /** Intune's documented per-app, per-tenant limits for remote assistance. */
 export const intuneAppLimits: PacingLimits = { windowMs: 20_000, writes: 100, requests: 1000 };
 
-/**
- * A tenant's pacing starts at this share of the documented budget (the documented per-app budget assumes the
- * app is alone in the tenant, and a first burst far above what the tenant grants is answered with as many
- * 429s), and doubles each time Graph has accepted a whole budget's worth in the window (slow start), up to
- * the documented budget or the first 429.
- */
-export const START_SHARE = 0.6;
-/** One throttle event never takes the budget below this share of what it was (multiplicative decrease). */
-export const HALVING_FLOOR = 0.5;
+/** What the bucket holds at first, as a share of the documented budget (then it doubles). */
+export const START_BURST_SHARE = 0.1;
+/** While probing, each round is this many times the last. */
+export const PROBE_GROWTH = 1.5;
+/** A throttle event sets the rate to this share of the rate Graph granted (multiplicative decrease). */
+export const BETA = 0.7;
+/** Once paced, the bucket holds this much of its rate: small enough that no short window sees a burst. */
+export const PACED_BURST_IN_MS = 1_000;
+/** CUBIC's growth: the rate is back at the last granted rate this long after the decrease. */
+export const CUBIC_RECOVERY_IN_MS = 5_000;
+/** How fast CUBIC probes above the rate Graph last granted (10 % more a recovery time after reaching it). */
+export const CUBIC_PROBE = 0.1;
+/** The shortest span a granted rate is measured over. */
+export const MIN_ESTIMATE_IN_MS = 1_000;
 
-/**
- * What the pacer allows per window for one kind of request (writes, or all requests). `step` is what the next
- * quiet window adds: it starts at one request after a throttle event and doubles with each quiet window, so that
- * the budget probes gently near the limit Graph last showed and quickly far from it. `changedAtMs` is when the
- * budget last changed.
- */
-export interface Budget {
-  allowed: number;
-  step: number;
-  changedAtMs: number;
-  /** Until the first 429: the budget doubles each time the window has accepted all of it. */
-  slowStart?: boolean;
+/** The token bucket of one kind of request. Rates are per second. */
+export interface RateState {
+  /** `probing` until the first throttle event (the bucket grows by doubling), then `paced`. */
+  phase: "probing" | "paced";
+  rate: number;
+  capacity: number;
+  tokens: number;
+  refilledAtMs: number;
+  /** Probing: requests accepted since the capacity last grew, and how much it grew by then (the round). */
+  accepted: number;
+  round?: number;
+  /** Paced: the rate Graph granted at the last throttle event (CUBIC's W_max), and when it happened. */
+  grantedRate: number;
+  throttledAtMs: number;
+  /** Nothing of the kind goes before this: the `Retry-After` of the last 429 (Graph takes nothing until then). */
+  pausedUntilMs: number;
 }
 
-/** The budget a tenant's pacing starts with. Pure. */
-export function startBudget(documented: number, nowMs: number): Budget {
+/** The bucket a tenant's pacing starts with, for a documented budget of `perWindow` per `windowMs`. Pure. */
+export function startRate(perWindow: number, windowMs: number, nowMs: number): RateState {
+  const capacity = Math.max(1, Math.ceil(perWindow * START_BURST_SHARE));
   return {
-    allowed: Math.max(1, Math.round(documented * START_SHARE)),
-    step: 1,
-    changedAtMs: nowMs,
-    slowStart: true,
+    phase: "probing",
+    rate: (perWindow * 1000) / windowMs,
+    capacity,
+    tokens: capacity,
+    refilledAtMs: nowMs,
+    accepted: 0,
+    grantedRate: 0,
+    throttledAtMs: -Infinity,
+    pausedUntilMs: -Infinity,
   };
 }
 
+/** The bucket refilled at its rate up to `nowMs`. Pure. */
+export function refilled(s: RateState, nowMs: number): RateState {
+  if (nowMs <= s.refilledAtMs) return s;
+  const tokens = Math.min(s.capacity, s.tokens + ((nowMs - s.refilledAtMs) * s.rate) / 1000);
+  return { ...s, tokens, refilledAtMs: nowMs };
+}
+
+/** How long until the bucket holds a token and no `Retry-After` holds the kind back. Pure. */
+export function rateDelayInMs(s: RateState, nowMs: number): number {
+  const refill = s.tokens >= 1 ? 0 : Math.ceil(((1 - s.tokens) * 1000) / s.rate);
+  return Math.max(refill, s.pausedUntilMs - nowMs);
+}
+
 /**
- * After Graph accepted a request of the kind, `acceptedInWindow` of them now in the window. In slow start, the
- * budget doubles once the window has accepted all of it. A request sent before the last throttle event (`late`:
- * its answer came after the 429 that lowered the budget) shows Graph granted at least this many. Pure.
+ * After Graph accepted a request, `acceptedInWindow` of its kind now in the documented window. Probing: once a
+ * whole bucketful was accepted since it last grew, the bucket doubles (its new room usable at once), and once
+ * the documented budget was accepted within a window, Graph grants it all: the bucket holds the whole budget.
+ * Paced: the rate follows CUBIC from the last throttle event ({@link cubicRate}); never above the documented
+ * rate. Pure.
  */
 export function afterAccepted(
-  budget: Budget,
-  acceptedInWindow: number,
-  documented: number,
+  s: RateState,
+  documented: { perWindow: number; rate: number },
   nowMs: number,
-  late = false,
-): Budget {
-  if (late && acceptedInWindow > budget.allowed)
-    return { ...budget, allowed: Math.min(documented, acceptedInWindow) };
-  if (!budget.slowStart || acceptedInWindow < budget.allowed) return budget;
-  const allowed = Math.min(documented, budget.allowed * 2);
-  return { allowed, step: 1, changedAtMs: nowMs, ...(allowed < documented ? { slowStart: true } : {}) };
+  acceptedInWindow = 0,
+): RateState {
+  if (s.phase === "probing") {
+    // As TCP's slow start: a round goes at once, and the next one, PROBE_GROWTH times larger, once Graph accepted
+    // all of it. Each round past the limit Graph grants is answered with 429s: the growth is gentle.
+    const accepted = s.accepted + 1;
+    const round = s.round ?? s.capacity;
+    if (s.capacity >= documented.perWindow) return { ...s, accepted };
+    if (accepted < round && acceptedInWindow < documented.perWindow) return { ...s, accepted };
+    const capacity =
+      acceptedInWindow >= documented.perWindow
+        ? documented.perWindow
+        : Math.min(documented.perWindow, s.capacity + round * PROBE_GROWTH);
+    return {
+      ...s,
+      capacity,
+      tokens: s.tokens + capacity - s.capacity,
+      accepted: 0,
+      round: capacity - s.capacity,
+    };
+  }
+  const rate = Math.min(documented.rate, cubicRate(s.grantedRate, nowMs - s.throttledAtMs));
+  return { ...s, rate, capacity: Math.max(1, (rate * PACED_BURST_IN_MS) / 1000) };
 }
 
 /**
- * After a 429 (the first of a throttle event): Graph accepted `acceptedInWindow` requests of this kind in the
- * window, the best estimate of the limit it grants now, and the budget goes to it (the pacer's window ends a
- * window after each answer, later than Graph's, so a budget at Graph's limit draws no 429); but one event never
- * takes more than half the budget (a lone 429 in a quiet window, from other apps' load or a hiccup, says little
- * about the rate). Pure.
+ * CUBIC's rate `t` ms after a decrease from `granted`: `granted · (1 + c · x³)`, `x = (t − K)/K`. Below the
+ * granted rate (x < 0) c = 1 − β, so the curve starts at the decreased rate; above it, c = {@link CUBIC_PROBE},
+ * gentler: past the rate Graph last granted, each probe is a 429. Pure.
  */
-export function afterThrottle(budget: Budget, acceptedInWindow: number, nowMs: number): Budget {
-  const allowed = Math.min(
-    budget.allowed,
-    Math.max(1, acceptedInWindow, Math.floor(budget.allowed * HALVING_FLOOR)),
-  );
-  return { allowed, step: 1, changedAtMs: nowMs };
+export function cubicRate(granted: number, sinceInMs: number): number {
+  const x = (sinceInMs - CUBIC_RECOVERY_IN_MS) / CUBIC_RECOVERY_IN_MS;
+  return granted * (1 + x ** 3 * (x < 0 ? 1 - BETA : CUBIC_PROBE));
 }
 
 /**
- * After a window without a throttle event: one step up, and the next step twice as long; never above the
- * documented budget. Pure.
+ * After the first 429 of a throttle event: Graph granted `grantedRate` (see {@link grantedRateOf}); the bucket
+ * fills at β of it, holds a second of it, and is emptied (the requests that drew the 429 were too many); and
+ * nothing of the kind goes until `Retry-After` has passed. Pure.
  */
-export function afterQuietWindow(budget: Budget, documented: number, nowMs: number): Budget {
-  const allowed = Math.min(documented, budget.allowed + budget.step);
+export function afterThrottle(
+  s: RateState,
+  grantedRate: number,
+  nowMs: number,
+  retryAfterInMs = 0,
+): RateState {
+  const granted = Math.max(0.01, grantedRate);
+  const rate = granted * BETA;
   return {
-    allowed,
-    step: budget.step * 2,
-    changedAtMs: nowMs,
-    ...(budget.slowStart && allowed < documented ? { slowStart: true } : {}),
+    ...s,
+    phase: "paced",
+    rate,
+    capacity: Math.max(1, (rate * PACED_BURST_IN_MS) / 1000),
+    tokens: 0,
+    refilledAtMs: nowMs,
+    accepted: 0,
+    grantedRate: granted,
+    throttledAtMs: nowMs,
+    pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs),
   };
+}
+
+/** After a 429 of an event already met (sent before its decrease): only its `Retry-After` holds the kind. Pure. */
+export function afterLateThrottle(s: RateState, nowMs: number, retryAfterInMs = 0): RateState {
+  return { ...s, pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs) };
+}
+
+/**
+ * The rate Graph granted, seen from the requests it accepted (their answer times) in the last window: their
+ * count over the time from the first of them, plus the `Retry-After` Graph asks for (it takes nothing more until
+ * then), over at least a second. Whatever the shape of Graph's limit, while the client sends at least as fast as
+ * Graph accepts, this is the rate it grants. Pure.
+ */
+export function grantedRateOf(
+  acceptedAtMs: readonly number[],
+  nowMs: number,
+  windowMs: number,
+  retryAfterInMs = 0,
+): number {
+  const inWindow = acceptedAtMs.filter((at) => at > nowMs - windowMs && at <= nowMs);
+  if (inWindow.length === 0) return 0;
+  const span = nowMs - Math.min(...inWindow) + retryAfterInMs;
+  return (inWindow.length * 1000) / Math.max(MIN_ESTIMATE_IN_MS, span);
 }
 
 /**
@@ -117,8 +200,8 @@ export interface Sent {
 }
 
 /**
- * How long to wait before one more request fits the budgets, given the requests in the window; `Infinity`
- * while the budget is all in flight (an answer changes that). Pure.
+ * How long to wait before one more request fits the documented budgets, given the requests in the window;
+ * `Infinity` while the budget is all in flight (an answer changes that). Pure.
  */
 export function pacingDelayInMs(
   sent: readonly Sent[],
@@ -154,10 +237,19 @@ export interface PacingTicket {
   readonly waitedInMs: number;
 }
 
+/** What Graph answered to a paced request. */
+export interface PacingAnswer {
+  throttled: boolean;
+  /** Its `Retry-After`, when a 429 carried one. */
+  retryAfterInMs?: number;
+}
+
 /** What a pacer tells the person running `pulumi up` about. */
 export type PacingEvent =
   | { kind: "waited"; waitedInMs: number; allowed: { writes: number; requests: number } }
   | { kind: "decreased"; write: boolean; allowed: number; accepted: number };
+
+type Kind = "writes" | "requests";
 
 /** The pacer of one tenant. Writes and reads queue apart, each first come, first served. */
 export class Pacer {
@@ -167,9 +259,7 @@ export class Pacer {
   private readonly queues = { write: Promise.resolve(), read: Promise.resolve() };
   /** Requests waiting for their turn, woken early by an answer. */
   private readonly wakers = new Set<() => void>();
-  private writes: Budget;
-  private requests: Budget;
-  private readonly lastThrottleAtMs = { writes: -Infinity, requests: -Infinity };
+  private readonly state: Record<Kind, RateState>;
   /** Requests that waited, the longest wait, and throttle events, for benchmarks. */
   readonly stats = { waited: 0, longestWaitInMs: 0, throttleEvents: 0 };
 
@@ -178,13 +268,16 @@ export class Pacer {
     private readonly onEvent: (event: PacingEvent) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
-    this.writes = startBudget(limits.writes, now());
-    this.requests = startBudget(limits.requests, now());
+    this.state = {
+      writes: startRate(limits.writes, limits.windowMs, now()),
+      requests: startRate(limits.requests, limits.windowMs, now()),
+    };
   }
 
-  /** The budgets per window now. */
+  /** The rates now, as requests per documented window. */
   get allowed(): { writes: number; requests: number } {
-    return { writes: this.writes.allowed, requests: this.requests.allowed };
+    const perWindow = (s: RateState) => Math.round((s.rate * this.limits.windowMs) / 1000);
+    return { writes: perWindow(this.state.writes), requests: perWindow(this.state.requests) };
   }
 
   /** Resolves when one more request may be sent, and records it. */
@@ -201,61 +294,74 @@ export class Pacer {
   /**
    * What Graph answered to a request the pacer let through (every ticket is settled once, whatever happened to
    * its request). A 429 did not count against Graph's limit, so it leaves the window; the first 429 of a
-   * throttle event (one sent after the last decrease) lowers the budget of its kind to just under what the
-   * window had accepted.
+   * throttle event (a request sent after the last one) paces its kind at the rate Graph was seen to grant.
    */
-  settle(ticket: PacingTicket, throttled: boolean): void {
+  settle(ticket: PacingTicket, answer: PacingAnswer): void {
     const entry = this.entries.get(ticket);
     this.entries.delete(ticket);
     const now = this.now();
-    const accepted = (write: boolean) =>
-      this.sent.filter(
-        (s) =>
-          s.answeredAtMs !== undefined && s.answeredAtMs > now - this.limits.windowMs && (!write || s.write),
-      ).length;
     for (const wake of this.wakers) wake();
     this.wakers.clear();
-    if (!throttled) {
+    const kinds: Kind[] = ticket.write ? ["writes", "requests"] : ["requests"];
+    if (!answer.throttled) {
       if (entry) entry.answeredAtMs = now;
-      const late = (kind: "writes" | "requests") => ticket.sentAtMs <= this.lastThrottleAtMs[kind];
-      if (ticket.write)
-        this.writes = afterAccepted(this.writes, accepted(true), this.limits.writes, now, late("writes"));
-      this.requests = afterAccepted(
-        this.requests,
-        accepted(false),
-        this.limits.requests,
-        now,
-        late("requests"),
-      );
+      const documented = (kind: Kind) => ({
+        perWindow: this.limits[kind],
+        rate: (this.limits[kind] * 1000) / this.limits.windowMs,
+      });
+      const acceptedInWindow = (kind: Kind) =>
+        this.sent.filter(
+          (s) =>
+            s.answeredAtMs !== undefined &&
+            s.answeredAtMs > now - this.limits.windowMs &&
+            (kind === "requests" || s.write),
+        ).length;
+      for (const kind of kinds)
+        this.state[kind] = afterAccepted(this.state[kind], documented(kind), now, acceptedInWindow(kind));
       return;
     }
     if (entry && this.sent.includes(entry)) this.sent.splice(this.sent.indexOf(entry), 1);
-    const kind = ticket.write ? "writes" : "requests";
-    if (ticket.sentAtMs <= this.lastThrottleAtMs[kind]) return; // sent before the last decrease: the same event
-    this.lastThrottleAtMs[kind] = now;
-    const next = afterThrottle(ticket.write ? this.writes : this.requests, accepted(ticket.write), now);
-    if (ticket.write) this.writes = next;
-    else this.requests = next;
+    // A write's 429 is blamed on the write limit, a read's on the limit of all requests.
+    const kind: Kind = ticket.write ? "writes" : "requests";
+    const retryAfterInMs = answer.retryAfterInMs ?? 0;
+    if (ticket.sentAtMs <= this.state[kind].throttledAtMs) {
+      // Sent before the last decrease: the same event.
+      this.state[kind] = afterLateThrottle(this.state[kind], now, retryAfterInMs);
+      return;
+    }
+    const acceptedAtMs = this.sent
+      .filter((s) => s.answeredAtMs !== undefined && (kind === "requests" || s.write))
+      .map((s) => s.answeredAtMs!);
+    const granted = grantedRateOf(acceptedAtMs, now, this.limits.windowMs, retryAfterInMs);
+    // Nothing accepted in a window: no measure of the rate; halve it.
+    const next = granted > 0 ? granted : this.state[kind].rate / 2;
+    this.state[kind] = afterThrottle(this.state[kind], next, now, retryAfterInMs);
     this.stats.throttleEvents++;
     this.onEvent({
       kind: "decreased",
       write: ticket.write,
-      allowed: next.allowed,
-      accepted: accepted(ticket.write),
+      allowed: this.allowed[kind],
+      accepted: acceptedAtMs.filter((at) => at > now - this.limits.windowMs).length,
     });
   }
 
   private async take(write: boolean): Promise<PacingTicket> {
     const started = this.now();
+    const kinds: Kind[] = write ? ["writes", "requests"] : ["requests"];
     for (;;) {
-      this.recover(this.now());
-      const delay = pacingDelayInMs(this.sent, write, this.now(), this.limits.windowMs, this.allowed);
+      const now = this.now();
+      this.prune(now);
+      for (const kind of kinds) this.state[kind] = refilled(this.state[kind], now);
+      const delay = Math.max(
+        pacingDelayInMs(this.sent, write, now, this.limits.windowMs, this.limits),
+        ...kinds.map((kind) => rateDelayInMs(this.state[kind], now)),
+      );
       if (delay <= 0) break;
-      // Short steps: the budget may grow meanwhile (slow start, a quiet window), and this request with it.
+      // Short steps: the bucket may grow meanwhile (an answer), and this request with it.
       await this.pause(Math.min(delay, RECHECK_IN_MS));
     }
     const now = this.now();
-    this.prune(now);
+    for (const kind of kinds) this.state[kind] = { ...this.state[kind], tokens: this.state[kind].tokens - 1 };
     const entry: Sent = { sentAtMs: now, write };
     this.sent.push(entry);
     const waitedInMs = now - started;
@@ -282,27 +388,6 @@ export class Pacer {
       };
       this.wakers.add(wake);
     });
-  }
-
-  /** Applies {@link afterQuietWindow} once for each whole window since a budget last changed. */
-  private recover(nowMs: number): void {
-    const windowMs = this.limits.windowMs;
-    for (
-      let i = 0;
-      i < 20 && nowMs - this.writes.changedAtMs >= windowMs && this.writes.allowed < this.limits.writes;
-      i++
-    )
-      this.writes = afterQuietWindow(this.writes, this.limits.writes, this.writes.changedAtMs + windowMs);
-    for (
-      let i = 0;
-      i < 20 && nowMs - this.requests.changedAtMs >= windowMs && this.requests.allowed < this.limits.requests;
-      i++
-    )
-      this.requests = afterQuietWindow(
-        this.requests,
-        this.limits.requests,
-        this.requests.changedAtMs + windowMs,
-      );
   }
 
   /**

@@ -1,0 +1,84 @@
+/**
+ * The emulator's limit shapes: how Graph counts Intune's limits is unconfirmed, so each way is one a test or a
+ * benchmark can choose. One app's writes to one tenant, three per 1 s window (or a bucket at that rate).
+ */
+import { strict as assert } from "node:assert";
+import { limitShape, limitsAt, Throttle, type LimitShape } from "../emulator/throttle";
+
+/** Limits of 3 writes per app per 1 s window (tenant limits out of the way). */
+function throttle(shape: LimitShape, countRejected = false): Throttle {
+  return new Throttle({
+    windowMs: 1_000,
+    appWrites: 3,
+    tenantWrites: 1_000,
+    appAll: 1_000,
+    tenantAll: 1_000,
+    shape,
+    countRejected,
+  });
+}
+
+/** The waits `admit` answers for writes at these times (0: admitted). */
+const waits = (t: Throttle, times: number[]) => times.map((at) => t.admit("t", "app", true, at));
+
+describe("the emulator's limit shapes", () => {
+  const table: [string, LimitShape, boolean, number[], number[]][] = [
+    [
+      "sliding: no window of 1 s holds more than 3; the wait is until the oldest leaves",
+      limitShape("sliding"),
+      false,
+      [0, 100, 200, 300, 1_000, 1_050, 1_100],
+      [0, 0, 0, 700, 0, 50, 0],
+    ],
+    [
+      "fixed from the first request: 3 per window starting at 500, the wait is to the window's end",
+      limitShape("fixed-first"),
+      false,
+      [500, 600, 700, 800, 1_499, 1_500, 1_501, 1_502, 1_503],
+      [0, 0, 0, 700, 1, 0, 0, 0, 997],
+    ],
+    [
+      "fixed aligned to the clock: windows start at whole seconds, so a burst across one gets twice the limit",
+      limitShape("fixed-clock"),
+      false,
+      [900, 950, 990, 995, 1_000, 1_001, 1_002, 1_003],
+      [0, 0, 0, 5, 0, 0, 0, 997],
+    ],
+    [
+      "rejected requests count too: a client that keeps asking keeps the window full",
+      limitShape("fixed-first"),
+      true,
+      [0, 10, 20, 30, 1_000, 1_001, 1_002, 1_003],
+      [0, 0, 0, 970, 0, 0, 0, 997],
+    ],
+    [
+      "token bucket: 3 per second, holding a second's worth; one token every 333 ms after the burst",
+      limitShape("bucket", 1_000),
+      false,
+      [0, 1, 2, 3, 334, 335, 700],
+      [0, 0, 0, 331, 0, 332, 0],
+    ],
+    [
+      "token bucket with a small burst: a second request right away waits for its token",
+      limitShape("bucket", 334),
+      false,
+      [0, 1, 340, 345],
+      [0, 332, 0, 328],
+    ],
+  ];
+  for (const [name, shape, countRejected, times, expected] of table)
+    it(name, () => assert.deepEqual(waits(throttle(shape, countRejected), times), expected));
+
+  it("scales the documented limits to a share of their rate in windows of any length", () => {
+    assert.deepEqual(limitsAt(0.5, 2_000), {
+      windowMs: 2_000,
+      tenantWrites: 10,
+      appWrites: 5,
+      tenantAll: 100,
+      appAll: 50,
+      shape: { kind: "sliding" },
+      countRejected: false,
+    });
+    assert.equal(limitsAt(0.01, 1_000).appWrites, 1, "never below one request");
+  });
+});
