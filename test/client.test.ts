@@ -2,8 +2,8 @@ import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Emulator } from "../emulator";
-import { GraphClient } from "../provider/graph/client";
-import { GraphError, isGraphError } from "../provider/graph/errors";
+import { grantsOf, GraphClient } from "../provider/graph/client";
+import { GraphError, isGraphError, isReadOnly } from "../provider/graph/errors";
 import { PARTNERS_PATH, PartnersApi } from "../provider/graph/partners";
 import { clientFor, tokensFor, useEmulator } from "./support/emulator";
 
@@ -319,6 +319,24 @@ describe("GraphClient against the emulator", () => {
 
     it("names the permission, licence and role needed on a 403", async () => {
       emu().registerApp({
+        clientId: "no-permission-app",
+        tenants: [tenantId],
+        clientSecret: "s",
+        permissions: [],
+      });
+      const { api } = setup({
+        tokens: tokensFor(emu(), { tenantId, clientId: "no-permission-app", clientSecret: "s" }),
+      });
+      const e = await rejection(api.list());
+      assert.equal(e.statusCode, 403);
+      assert.match(e.message, /Grant DeviceManagementServiceConfig\.ReadWrite\.All/);
+      assert.match(e.message, /active Intune licence/);
+      assert.match(e.message, /Intune or Global administrator/);
+      assert.deepEqual(emu().calls(), [LIST]);
+    });
+
+    it("says a reader's token is read-only when it is refused a write, from the permissions it grants", async () => {
+      emu().registerApp({
         clientId: "reader-app",
         tenants: [tenantId],
         clientSecret: "reader-secret",
@@ -330,9 +348,11 @@ describe("GraphClient against the emulator", () => {
       assert.deepEqual(await api.list(), [], "reads work with Read.All");
       const e = await rejection(api.create({ displayName: "Denied" }));
       assert.equal(e.statusCode, 403);
-      assert.match(e.message, /Grant DeviceManagementServiceConfig\.ReadWrite\.All/);
-      assert.match(e.message, /active Intune licence/);
-      assert.match(e.message, /Intune or Global administrator/);
+      assert.match(
+        e.message,
+        /This identity is read-only: its token grants DeviceManagementServiceConfig\.Read\.All, not DeviceManagementServiceConfig\.ReadWrite\.All/,
+      );
+      assert.doesNotMatch(e.message, /eyJ/, "no token in the message");
       assert.deepEqual(emu().calls(), [LIST, CREATE]);
     });
 
@@ -385,5 +405,37 @@ describe("GraphClient against the emulator", () => {
         await new Promise((r) => server.close(r));
       }
     });
+  });
+});
+
+describe("a reader's permissions", () => {
+  const table: [string, string[] | undefined, boolean][] = [
+    ["an app with Read.All only is read-only", ["DeviceManagementServiceConfig.Read.All"], true],
+    [
+      "a user whose scopes read only is read-only",
+      ["openid", "DeviceManagementServiceConfig.Read.All"],
+      true,
+    ],
+    [
+      "ReadWrite.All writes",
+      ["DeviceManagementServiceConfig.Read.All", "DeviceManagementServiceConfig.ReadWrite.All"],
+      false,
+    ],
+    [
+      "the alternative configuration permission writes",
+      ["DeviceManagementConfiguration.ReadWrite.All"],
+      false,
+    ],
+    ["no remote-assistance permission is not a reader", ["User.Read"], false],
+    ["an unreadable token is not a reader", undefined, false],
+  ];
+  for (const [name, grants, expected] of table) it(name, () => assert.equal(isReadOnly(grants), expected));
+
+  it("reads an app's roles and a user's scopes from a token, and nothing from what is not a JWT", () => {
+    const jwt = (claims: object) =>
+      ["e30", Buffer.from(JSON.stringify(claims)).toString("base64url"), "sig"].join(".");
+    assert.deepEqual(grantsOf(jwt({ roles: ["A.Read.All"] })), ["A.Read.All"]);
+    assert.deepEqual(grantsOf(jwt({ scp: "openid B.Read.All" })), ["openid", "B.Read.All"]);
+    assert.equal(grantsOf("not-a-jwt"), undefined);
   });
 });

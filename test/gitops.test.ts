@@ -87,15 +87,57 @@ describe("Pulumi Kubernetes Operator Stack", () => {
   });
 });
 
+type Step = { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> };
+type Job = {
+  if: string;
+  environment?: string;
+  permissions: Record<string, string>;
+  env: Record<string, string>;
+  steps: Step[];
+};
+
+/** What triggers a run: the event, the ref it runs on, and whether it comes from a fork. */
+interface Trigger {
+  event: string;
+  ref: string;
+  why: string;
+}
+
+/** Every way a run of the workflow can start. */
+const TRIGGERS: Trigger[] = [
+  { event: "pull_request", ref: "refs/pull/7/merge", why: "a pull request from a branch or a fork" },
+  { event: "schedule", ref: "refs/heads/main", why: "the schedule (on the default branch)" },
+  { event: "push", ref: "refs/heads/main", why: "a push to main" },
+  { event: "workflow_dispatch", ref: "refs/heads/main", why: "a person running it on main" },
+  { event: "workflow_dispatch", ref: "refs/heads/feature", why: "a person running it on another branch" },
+];
+
+/** Whether a job's `if:` lets it run for `trigger` (the expressions the workflow uses: ==, &&, ||, parentheses). */
+function runsFor(job: Job, trigger: Trigger): boolean {
+  const js = job.if
+    .replace(/github\.event_name/g, JSON.stringify(trigger.event))
+    .replace(/github\.ref/g, JSON.stringify(trigger.ref))
+    .replace(/'([^']*)'/g, (_, v: string) => JSON.stringify(v))
+    .replace(/==/g, "===");
+  assert.match(js, /^[\s"\w/.=&|()!-]*$/, `an if: this test can read: ${job.if}`);
+  return new Function(`return (${js});`)() as boolean;
+}
+
 describe("GitHub Actions workflow", () => {
   const text = readFileSync(join(REPO_ROOT, "deploy/github-actions/intune-remote-assistance.yml"), "utf8");
-  const workflow = parse(text);
-  const steps: { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> }[] =
-    workflow.jobs.pulumi.steps;
-  const pulumiStep = (event: string) =>
-    steps.find((s) => s.uses?.startsWith("pulumi/actions") && s.if?.includes(`'${event}'`))!;
-  const asCommand = (s: (typeof steps)[number]) =>
+  const header = text.slice(0, text.indexOf("\nname:"));
+  const workflow = parse(text) as {
+    on: Record<string, any>;
+    permissions: Record<string, string>;
+    env: Record<string, string>;
+    jobs: Record<string, Job>;
+  };
+  const jobs = Object.entries(workflow.jobs);
+  const steps = jobs.flatMap(([, job]) => job.steps);
+  const pulumiStep = (job: Job) => job.steps.find((s) => s.uses?.startsWith("pulumi/actions"))!;
+  const asCommand = (s: Step) =>
     `pulumi ${s.with!.command}${s.with!.refresh ? " --refresh" : ""}${s.with!["expect-no-changes"] ? " --expect-no-changes" : ""}`;
+  const jobFor = (trigger: Trigger) => jobs.filter(([, job]) => runsFor(job, trigger));
 
   it("is a valid workflow by the workflow schema (action-validator)", () => {
     const { validateWorkflow } = require("@action-validator/core") as typeof import("@action-validator/core");
@@ -121,10 +163,13 @@ describe("GitHub Actions workflow", () => {
   });
 
   it("installs the policy pack and runs every pulumi step with it and its committed config", () => {
-    assert.ok(steps.some((s) => s.run?.startsWith("npm install --prefix policy")));
-    for (const step of steps.filter((s) => s.uses?.startsWith("pulumi/actions"))) {
-      assert.equal(step.with!.policyPacks, "./policy", step.name);
-      assert.equal(step.with!.policyPackConfigs, "./policy/config.json", step.name);
+    for (const [name, job] of jobs) {
+      assert.ok(
+        job.steps.some((s) => s.run?.startsWith("npm install --prefix policy")),
+        name,
+      );
+      assert.equal(pulumiStep(job).with!.policyPacks, "./policy", name);
+      assert.equal(pulumiStep(job).with!.policyPackConfigs, "./policy/config.json", name);
     }
     const config = JSON.parse(readFileSync(join(REPO_ROOT, "policy/config.json"), "utf8"));
     assert.deepEqual(
@@ -140,31 +185,102 @@ describe("GitHub Actions workflow", () => {
     ]);
   });
 
-  it("runs on pull requests, pushes to main and a schedule, with an OIDC token", () => {
-    assert.ok("pull_request" in workflow.on);
+  it("runs one job per trigger: preview for pull requests, the drift check on schedule, apply for main", () => {
+    assert.deepEqual(
+      TRIGGERS.map((t) => [t.why, jobFor(t).map(([name]) => name)]),
+      [
+        ["a pull request from a branch or a fork", ["preview"]],
+        ["the schedule (on the default branch)", ["drift"]],
+        ["a push to main", ["apply"]],
+        ["a person running it on main", ["apply"]],
+        ["a person running it on another branch", []],
+      ],
+    );
+    assert.ok("pull_request" in workflow.on && "workflow_dispatch" in workflow.on);
     assert.deepEqual(workflow.on.push.branches, ["main"]);
     assert.ok(workflow.on.schedule[0].cron);
-    assert.equal(workflow.permissions["id-token"], "write");
-    assert.ok(steps.some((s) => s.run === "npm ci"));
-    const token = steps.find((s) => s.uses?.startsWith("actions/github-script"))!;
-    assert.match(
-      String(token.with!.script),
-      /getIDToken\("api:\/\/AzureADTokenExchange"\)[\s\S]*AZURE_FEDERATED_TOKEN_FILE/,
+  });
+
+  it("gives no job that runs for a pull request or on a schedule the writer's client id or an environment", () => {
+    for (const trigger of TRIGGERS.filter((t) => t.event === "pull_request" || t.event === "schedule"))
+      for (const [name, job] of jobFor(trigger)) {
+        assert.doesNotMatch(JSON.stringify(job), /WRITER/, `${name} (${trigger.why})`);
+        assert.equal(job.env.AZURE_CLIENT_ID, "${{ vars.AZURE_READER_CLIENT_ID }}", name);
+        assert.equal(job.environment, undefined, name);
+      }
+    assert.doesNotMatch(JSON.stringify(workflow.env), /CLIENT_ID/, "no client id for every job at once");
+  });
+
+  it("runs every up or destroy in the production environment, only for main, with the writer", () => {
+    const writing = jobs.filter(([, job]) =>
+      ["up", "destroy"].includes(String(pulumiStep(job).with!.command)),
     );
+    assert.deepEqual(
+      writing.map(([name]) => name),
+      ["apply"],
+    );
+    for (const [name, job] of writing) {
+      assert.equal(job.environment, "production", name);
+      assert.equal(job.env.AZURE_CLIENT_ID, "${{ vars.AZURE_WRITER_CLIENT_ID }}", name);
+      for (const trigger of TRIGGERS.filter((t) => runsFor(job, t)))
+        assert.ok(
+          trigger.ref === "refs/heads/main" && ["push", "workflow_dispatch"].includes(trigger.event),
+          `${name} runs for ${trigger.why}`,
+        );
+    }
+  });
+
+  it("asks for an OIDC token in each job, not for the whole workflow, and writes it for WorkloadIdentityCredential", () => {
+    assert.deepEqual(workflow.permissions, { contents: "read" });
+    for (const [name, job] of jobs) {
+      assert.equal(job.permissions["id-token"], "write", name);
+      assert.ok(
+        job.steps.some((s) => s.run === "npm ci"),
+        name,
+      );
+      const token = job.steps.find((s) => s.uses?.startsWith("actions/github-script"))!;
+      assert.match(
+        String(token.with!.script),
+        /getIDToken\("api:\/\/AzureADTokenExchange"\)[\s\S]*AZURE_FEDERATED_TOKEN_FILE/,
+        name,
+      );
+    }
     assert.equal(workflow.env.INTUNE_AUTH, "workloadIdentity");
+  });
+
+  it("says in its header which apps, permissions, federated credentials, variables and environment to create", () => {
+    for (const needed of [
+      "DeviceManagementServiceConfig.Read.All",
+      "DeviceManagementServiceConfig.ReadWrite.All",
+      "repo:<owner>/<repo>:pull_request",
+      "repo:<owner>/<repo>:ref:refs/heads/main",
+      "repo:<owner>/<repo>:environment:production",
+      "AZURE_READER_CLIENT_ID",
+      "AZURE_WRITER_CLIENT_ID",
+      "AZURE_TENANT_ID",
+      "PULUMI_ACCESS_TOKEN",
+      "required reviewers",
+      "deployment branches",
+    ])
+      assert.ok(header.includes(needed), `the header names ${needed}`);
+  });
+
+  it("says how to repair drift when the check finds it, with the writer's job", () => {
+    const [, drift] = jobs.find(([name]) => name === "drift")!;
+    const explain = drift.steps.find((s) => s.if === "failure()");
+    assert.match(String(explain?.run), /apply job[\s\S]*writer identity/);
   });
 
   it("previews pull requests, runs up --refresh on main, checks drift on schedule: the README's commands", () => {
     const expected: [string, string][] = [
-      ["pull_request", "pulumi preview --refresh"],
-      ["push", "pulumi up --refresh"],
-      ["schedule", "pulumi preview --refresh --expect-no-changes"],
+      ["preview", "pulumi preview --refresh"],
+      ["apply", "pulumi up --refresh"],
+      ["drift", "pulumi preview --refresh --expect-no-changes"],
     ];
-    for (const [event, command] of expected) {
-      assert.equal(asCommand(pulumiStep(event)), command, event);
+    for (const [name, command] of expected) {
+      assert.equal(asCommand(pulumiStep(workflow.jobs[name])), command, name);
       assert.ok(readme.includes(command), `the README documents ${command}`);
     }
-    assert.equal(pulumiStep("push").with!.policyPacks, "./policy");
     assert.ok(readme.includes("--policy-pack ./policy --policy-pack-config policy/config.json"));
   });
 });

@@ -7,7 +7,8 @@
  * Runs wherever a CLI is found; fails when none is and INTUNE_REQUIRE_PULUMI_CLI=1 (CI), else says it did not run.
  */
 import { strict as assert } from "node:assert";
-import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hasNodeLanguagePlugin } from "../scripts/pulumi";
 import { ProviderHost } from "../testing/engine";
@@ -423,12 +424,7 @@ describe("what users run, through the real Pulumi engine", function () {
   });
 
   test("runs the policy pack with the real analyzer: a remediation makes the up disconnect, a mandatory violation writes nothing", async () => {
-    const dir = await installedProgram(LOCKED_SDK);
-    const pack = join(freshDir("policy"), "policy");
-    // As docs/policy.md says: the pack the package ships, copied out and installed.
-    cpSync(join(dir, "node_modules", "pulumi-intune-remote-assistance", "policy"), pack, { recursive: true });
-    const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], pack);
-    assert.equal(installed.status, 0, installed.output);
+    const pack = await installedPolicyPack();
     const launcher = policyPackLauncher(pack);
     writeFileSync(
       join(pack, "teardown.json"),
@@ -475,6 +471,56 @@ describe("what users run, through the real Pulumi engine", function () {
       "nothing written",
     );
     assert.equal(emu().tenant(tenantId).all().length, 1, "no partner created");
+  });
+
+  test("a reader refreshes and checks drift with the policy pack, its up fails with nothing written, the writer repairs", async () => {
+    const pack = await installedPolicyPack();
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const reader = { clientId: randomUUID(), clientSecret: "reader-secret" };
+    emu().registerApp({
+      ...reader,
+      tenants: [tenantId],
+      permissions: ["DeviceManagementServiceConfig.Read.All"],
+    });
+    const writerStack = await RealStack.create(cli!, "least-privilege", emu().env({ tenantId }));
+    await writerStack.write(tv()).ok("up", "--yes");
+    emu().tenant(tenantId).disconnect(row.id); // in the portal
+    const readerStack = writerStack.onMachine(emu().env({ tenantId, ...reader })).write(tv());
+    const withPack = [
+      "--policy-pack",
+      policyPackLauncher(pack),
+      "--policy-pack-config",
+      join(pack, "config.json"),
+    ];
+    emu().clearLog({ tenantId });
+    const check = await readerStack.run(["preview", "--refresh", "--expect-no-changes", ...withPack]);
+    assert.notEqual(check.code, 0, "the drift check fails: the connector was disconnected in the portal");
+    assert.match(
+      check.stdout,
+      /update: connected: the program declares true, but the partner is notOnboarded: beginOnboarding\. This identity is read-only \(a preview or drift check\): pulumi up with the writer's identity makes the change/,
+    );
+    const up = await readerStack.run(["up", "--yes", "--refresh", ...withPack]);
+    assert.notEqual(up.code, 0);
+    assert.match(
+      up.stdout,
+      /This identity is read-only: its token grants DeviceManagementServiceConfig\.Read\.All/,
+    );
+    assert.equal(emu().tenant(tenantId).find(row.id)?.status, "notOnboarded", "nothing written");
+    assert.deepEqual(
+      emu()
+        .requests.filter((r) => r.tenantId === tenantId && r.method !== "GET")
+        .map((r) => r.status),
+      [403],
+      "one write attempted, refused",
+    );
+    emu().clearLog({ tenantId });
+    await writerStack.ok("up", "--yes", "--refresh", ...withPack);
+    assert.deepEqual(emu().calls({ tenantId }), [
+      `GET ${P}/${row.id}`,
+      `GET ${P}/${row.id}`,
+      `POST ${P}/${row.id}/beginOnboarding`,
+    ]);
   });
 
   test("fans examples/automation out over three tenants, each stack adopting its tenant's connector", async () => {
@@ -644,12 +690,28 @@ describe("a Pulumi.yaml project run by the CLI's own Node.js language plugin", f
   });
 });
 
+let policyPack: Promise<string> | undefined;
+
+/** The policy pack the installed package ships, copied out and installed as docs/policy.md says; once. */
+function installedPolicyPack(): Promise<string> {
+  policyPack ??= (async () => {
+    const dir = await installedProgram(LOCKED_SDK);
+    const pack = join(freshDir("policy"), "policy");
+    cpSync(join(dir, "node_modules", "pulumi-intune-remote-assistance", "policy"), pack, { recursive: true });
+    const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], pack);
+    if (installed.status !== 0) throw new Error(`npm install in the policy pack failed: ${installed.output}`);
+    return pack;
+  })();
+  return policyPack;
+}
+
 /**
  * A launcher for a Node.js policy pack, run as a binary analyzer plugin (`--policy-pack <launcher>`): what the
  * Node.js language plugin does for `--policy-pack <folder>`, which the CLI built here lacks.
  */
 function policyPackLauncher(pack: string): string {
   const launcher = join(pack, "run-pack");
+  if (existsSync(launcher)) return launcher; // tests side by side share it
   writeFileSync(
     launcher,
     `#!/bin/sh

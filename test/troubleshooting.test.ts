@@ -3,6 +3,7 @@
  * through the dynamic-provider host against the emulator, and matched against the row's symptom.
  */
 import { strict as assert } from "node:assert";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +109,18 @@ describe("the README's Troubleshooting table, each row produced", function () {
     "403 Forbidden": async () => {
       emu().faults.add({ kind: "status", status: 403, body: "intune" }, { tenantId });
       return failure(async () => stack.up({ p: await inputs({ displayName: "Forbidden" }) }));
+    },
+    "This identity is read-only": async () => {
+      const reader = { clientId: randomUUID(), clientSecret: "reader-secret" };
+      emu().registerApp({
+        ...reader,
+        tenants: [tenantId],
+        permissions: ["DeviceManagementServiceConfig.Read.All"],
+      });
+      return withHost(
+        { AZURE_CLIENT_ID: reader.clientId, AZURE_CLIENT_SECRET: reader.clientSecret },
+        async (other) => other.up({ p: await inputs({ adopt: true, displayName: INTUNE_ROW_NAME }) }),
+      );
     },
     "already exists in tenant T … To manage it": async () => {
       emu().tenant(tenantId).seed({ displayName: "Taken" });

@@ -5,7 +5,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { CachedTokenSource, createCredential, discoverTenantGuid } from "../graph/auth";
-import { GraphClient, type ApiVersion } from "../graph/client";
+import { grantsOf, GraphClient, type ApiVersion } from "../graph/client";
+import { isReadOnly } from "../graph/errors";
 import { Pacer } from "../graph/pacer";
 import { PartnersApi } from "../graph/partners";
 import { RemoteHelpApi } from "../graph/remoteHelp";
@@ -18,6 +19,7 @@ let lookup: ConfigLookup = () => undefined;
 let configured: string | undefined;
 let cachedSettings: Settings | undefined;
 const clients = new Map<string, GraphClient>();
+const tokenSources = new Map<string, CachedTokenSource>();
 const scoped = new Map<string, unknown>();
 const tenantGuids = new Map<string, Promise<string>>();
 
@@ -57,6 +59,7 @@ export function configure(req: pulumi.dynamic.ConfigureRequest): void {
   configured = fingerprint;
   cachedSettings = undefined;
   clients.clear();
+  tokenSources.clear();
   scoped.clear();
   tenantGuids.clear();
 }
@@ -86,6 +89,7 @@ function graphFor(tenantId: string): GraphClient {
       Date.now,
       s.credential.authorityHost,
     );
+    tokenSources.set(tenantKey(tenantId), tokens);
     let reportedAtInMs = 0;
     const pacer =
       s.pacing &&
@@ -113,6 +117,15 @@ function graphFor(tenantId: string): GraphClient {
     clients.set(tenantKey(tenantId), client);
   }
   return client;
+}
+
+/**
+ * Whether this process's identity in a tenant can read but not write (a reader, as previews and drift checks
+ * run with), by the permissions its current token grants; `false` when no token was obtained yet.
+ */
+export function readOnlyIn(tenantId: string): boolean {
+  const token = tokenSources.get(tenantKey(tenantId))?.heldToken();
+  return token !== undefined && isReadOnly(grantsOf(token));
 }
 
 /** The partners API of a tenant in an API version. */
@@ -181,4 +194,14 @@ export function tenantGuidOf(tenantId: string): Promise<string> {
     tenantGuids.set(tenantKey(tenantId), guid);
   }
   return guid;
+}
+
+/**
+ * What to add to a change's explanation when this process's identity in `tenantId` is a reader (a drift check):
+ * that the writer's `up` repairs it, so that drift reads as work to do, not as a failure.
+ */
+export function repairNote(tenantId: string | undefined): string {
+  return tenantId !== undefined && readOnlyIn(tenantId)
+    ? ". This identity is read-only (a preview or drift check): pulumi up with the writer's identity makes the change (in the GitHub workflow: the apply job)"
+    : "";
 }

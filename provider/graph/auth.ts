@@ -138,6 +138,11 @@ export class CachedTokenSource implements TokenSource {
     return this.pending;
   }
 
+  /** The token held now, if any (to read the permissions it grants; it goes nowhere else). */
+  heldToken(): string | undefined {
+    return this.cached?.token;
+  }
+
   private async fetch(options: { claims?: string; abortSignal?: AbortSignal }): Promise<string> {
     this.credential ??= this.createCredential();
     this.requests++;

@@ -172,7 +172,7 @@ export class GraphClient {
             status: response.status,
             retryAfterInMs: parseRetryAfterInMs((n) => response.headers.get(n), Date.now()),
           };
-          error = httpError(response, text, method, path, ids, earlierRequestIds);
+          error = httpError(response, text, method, path, ids, earlierRequestIds, token);
         }
       } else {
         outcome = attempt.outcome;
@@ -286,6 +286,7 @@ function httpError(
   path: string,
   ids: { requestId?: string; clientRequestId: string; date?: string },
   earlierRequestIds: string[],
+  token?: string,
 ): GraphError {
   const body = parseErrorBody(text);
   const redirect = response.status >= 300 && response.status < 400;
@@ -303,7 +304,26 @@ function httpError(
     date: body?.date ?? ids.date,
     outcomeUnknown: response.status >= 500,
     earlierRequestIds: [...earlierRequestIds],
+    grants: response.status === 403 && token ? grantsOf(token) : undefined,
   });
+}
+
+/**
+ * The permissions an access token grants (`roles` of an app, `scp` of a user), read from its claims without
+ * verifying it (Graph did); `undefined` when it is not a JWT. The token itself goes nowhere.
+ */
+export function grantsOf(token: string): string[] | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      roles?: unknown;
+      scp?: unknown;
+    };
+    const roles = Array.isArray(claims.roles) ? claims.roles.map(String) : [];
+    const scopes = typeof claims.scp === "string" ? claims.scp.split(" ").filter(Boolean) : [];
+    return roles.length + scopes.length > 0 ? [...roles, ...scopes] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function transportError(

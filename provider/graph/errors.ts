@@ -23,6 +23,8 @@ export interface GraphErrorDetails {
   outcomeUnknown?: boolean;
   /** The request-ids (or client-request-ids) of the attempts retried before this one. */
   earlierRequestIds?: string[];
+  /** The permissions the request's token granted (its `roles` or `scp`), when it could be read. */
+  grants?: string[];
   cause?: unknown;
 }
 
@@ -77,6 +79,32 @@ export function isGraphError(e: unknown): e is GraphError {
 /** The permission every write needs; reads also work with `DeviceManagementServiceConfig.Read.All`. */
 export const WRITE_PERMISSION = "DeviceManagementServiceConfig.ReadWrite.All";
 
+/** Permissions that let an identity write remote assistance partners and settings. */
+const WRITE_PERMISSIONS = [WRITE_PERMISSION, "DeviceManagementConfiguration.ReadWrite.All"];
+
+/** Whether permissions read from a token let it read remote assistance, but not write it. */
+export function isReadOnly(grants: readonly string[] | undefined): boolean {
+  return (
+    grants !== undefined &&
+    grants.some((g) => /^DeviceManagement\w*\.Read(Write)?\.All$/.test(g)) &&
+    !grants.some((g) => WRITE_PERMISSIONS.includes(g))
+  );
+}
+
+/**
+ * Whether a 403 is a reader's attempt to write: the token granted a read permission and no write one. The
+ * reader is what previews and drift checks run with; only an `up` (or destroy) needs the writer.
+ */
+export function isReadOnlyRefusal(d: Pick<GraphErrorDetails, "statusCode" | "method" | "grants">): boolean {
+  return d.statusCode === 403 && d.method !== "GET" && isReadOnly(d.grants);
+}
+
+const READ_ONLY_HINT =
+  `This identity is read-only: its token grants ${"DeviceManagementServiceConfig.Read.All"}, not ${WRITE_PERMISSION}. ` +
+  "Previews, refreshes and drift checks need no more; nothing was written. Run the pulumi up (or destroy) that " +
+  `changes the tenant with the identity that holds ${WRITE_PERMISSION} (in the GitHub workflow: the apply job, ` +
+  "in the production environment).";
+
 const FORBIDDEN_HINT =
   `Grant ${WRITE_PERMISSION} (reads: DeviceManagementServiceConfig.Read.All) to the app (application ` +
   `permission, admin consent) or to the signed-in user (delegated permission); the tenant needs an active ` +
@@ -90,7 +118,7 @@ function formatMessage(d: GraphErrorDetails): string {
     d.date && `date ${d.date}`,
     d.earlierRequestIds?.length && `earlier attempts: ${d.earlierRequestIds.join(", ")}`,
   ].filter(Boolean);
-  const hint = d.statusCode === 403 ? ` ${FORBIDDEN_HINT}` : "";
+  const hint = isReadOnlyRefusal(d) ? ` ${READ_ONLY_HINT}` : d.statusCode === 403 ? ` ${FORBIDDEN_HINT}` : "";
   const idText = ids.length > 0 ? ` (${ids.join(", ")})` : "";
   return `Graph ${d.method} ${d.path} failed: ${status}: ${d.message}${hint}${idText}`;
 }

@@ -9,6 +9,7 @@ import {
   configure,
   defaultTenant,
   partnersFor,
+  repairNote,
   sameTenantByEntra,
   settings,
   tenantOf,
@@ -59,7 +60,10 @@ async function diff(
   if (typeof recorded === "string" && declared === undefined) noteRecordedTenant(recorded);
   const result = diffPartner(olds, news, Date.now(), sameTenant);
   if (result.changes) {
-    report(`${label}: ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}`);
+    report(
+      `${label}: ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}` +
+        repairNote(tenantOfState(olds)),
+    );
   }
   return { changes: result.changes, replaces: result.replaces };
 }
@@ -78,6 +82,11 @@ function noteRecordedTenant(recorded: string): void {
 }
 
 const notedTenants = new Set<string>();
+
+/** The tenant recorded in state; the default tenant where none is (or can be) known. */
+function tenantOfState(olds: Partial<PartnerOutputs>): string | undefined {
+  return typeof olds.tenantId === "string" ? olds.tenantId : undefined;
+}
 
 /**
  * Adopts the partner `partnerId` names, or with `adopt: true` the tenant's one partner of that name, or creates

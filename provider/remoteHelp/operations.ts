@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { report } from "../core/progress";
-import { configure, remoteHelpFor, sameTenantByEntra, tenantOf } from "../core/runtime";
+import { configure, remoteHelpFor, repairNote, sameTenantByEntra, tenantOf } from "../core/runtime";
 import type { RemoteHelpSettings } from "../graph/remoteHelp";
 import {
   checkRemoteHelp,
@@ -43,7 +43,8 @@ async function diff(
   const result = diffRemoteHelp(olds, news, await sameTenantByEntra(olds.tenantId, news.tenantId, label));
   if (result.changes)
     report(
-      `${label} (${id}): ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}`,
+      `${label} (${id}): ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}` +
+        repairNote(typeof olds.tenantId === "string" ? olds.tenantId : undefined),
     );
   return { changes: result.changes, replaces: result.replaces };
 }
