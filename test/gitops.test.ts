@@ -127,7 +127,7 @@ describe("GitHub Actions workflow", () => {
   const text = readFileSync(join(REPO_ROOT, "deploy/github-actions/intune-remote-assistance.yml"), "utf8");
   const header = text.slice(0, text.indexOf("\nname:"));
   const workflow = parse(text) as {
-    on: Record<string, any>;
+    on: { push: { branches: string[] }; schedule: { cron: string }[]; [event: string]: unknown };
     permissions: Record<string, string>;
     env: Record<string, string>;
     jobs: Record<string, Job>;
