@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startEmulator } from "../emulator";
 import { PACKAGE_ROOT, type PulumiCli } from "../provider/pulumiCli";
 import { runPulumi } from "../scripts/pulumi";
+import { goBuildArgs } from "../scripts/pulumi-cli";
 import { ProviderHost, Stack, programInputs, type Props } from "../testing/engine";
 
 const timed = async <T>(fn: () => Promise<T> | T): Promise<{ result: T; ms: number }> => {
@@ -35,19 +36,10 @@ function command(
 export function cliBuildTimes(version: string): { coldInMs: number; cachedInMs: number; foundInMs: number } {
   const scratch = mkdtempSync(join(tmpdir(), "intune-bench-go-"));
   const build = (env: NodeJS.ProcessEnv) =>
-    command(
-      "go",
-      [
-        "build",
-        "-trimpath",
-        "-ldflags",
-        `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`,
-        "-o",
-        join(scratch, "pulumi"),
-        "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
-      ],
-      { cwd: join(PACKAGE_ROOT, "tools", "pulumi-cli"), env: { ...process.env, ...env } },
-    );
+    command("go", goBuildArgs(version, join(scratch, "pulumi")), {
+      cwd: join(PACKAGE_ROOT, "tools", "pulumi-cli"),
+      env: { ...process.env, ...env },
+    });
   try {
     const caches = {
       GOMODCACHE: join(scratch, "mod"),

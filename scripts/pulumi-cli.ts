@@ -67,6 +67,19 @@ function addPlugins(bin: string): void {
   }
 }
 
+/** The `go build` arguments that build `pulumi` at `version` into `output`, run in tools/pulumi-cli. */
+export function goBuildArgs(version: string, output: string): string[] {
+  return [
+    "build",
+    "-trimpath",
+    "-ldflags",
+    `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`,
+    "-o",
+    output,
+    "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+  ];
+}
+
 /** Builds `pulumi` at `version` with Go into `.pulumi-cli/v<version>/bin`; an Error saying why it could not. */
 function buildWithGo(version: string): string {
   const goModAt = goModVersion();
@@ -82,19 +95,11 @@ function buildWithGo(version: string): string {
   log(
     `Building the Pulumi CLI v${version} with Go from its modules (tools/pulumi-cli; the first build takes minutes)...`,
   );
-  const result = spawnSync(
-    "go",
-    [
-      "build",
-      "-trimpath",
-      "-ldflags",
-      `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`,
-      "-o",
-      join(bin, "pulumi.partial"),
-      "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
-    ],
-    { cwd: toolsDir, stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" },
-  );
+  const result = spawnSync("go", goBuildArgs(version, join(bin, "pulumi.partial")), {
+    cwd: toolsDir,
+    stdio: ["ignore", "inherit", "pipe"],
+    encoding: "utf8",
+  });
   if (result.error || result.status !== 0) {
     throw new Error(
       `go build failed: ${result.error?.message ?? result.stderr.trim().split("\n").slice(-5).join("; ")}`,
