@@ -8,11 +8,12 @@
  *   from its send until a window after its answer: Graph counted it on arrival);
  * - a rate: a token bucket. Until the first 429 it probes: it holds a tenth of the budget, and grows by rounds,
  *   each 1.5 times the last and released once Graph accepted all of the last, up to the whole budget (a gentle
- *   slow start), so that what fits the documented window goes at once. The first 429 shows the limit is tighter, or shorter, than documented: the bucket then fills at the
- *   rate Graph was seen to grant (what it accepted over the time it took, `Retry-After` included), times β, and
- *   holds one second of it, so that no short window sees a burst; it grows back as CUBIC grows a congestion
- *   window (slowly near the rate of the last 429, quickly far from it), as the AWS SDKs' adaptive retry does
- *   with a measured send rate. Never above the documented rate.
+ *   slow start), so that what fits the documented window goes at once. The first 429 shows the limit is tighter,
+ *   or shorter, than documented: the bucket then fills at the rate Graph was seen to grant (what it accepted
+ *   over the time it took, `Retry-After` included), times β, and holds one second of it, so that no short
+ *   window sees a burst; it grows back as CUBIC grows a congestion window (slowly near the rate of the last 429,
+ *   quickly far from it), as the AWS SDKs' adaptive retry does with a measured send rate. Never above the
+ *   documented rate.
  */
 
 /** How often a waiting request checks whether it may go meanwhile (an answer also wakes it). */
@@ -30,7 +31,7 @@ export interface PacingLimits {
 /** Intune's documented per-app, per-tenant limits for remote assistance. */
 export const intuneAppLimits: PacingLimits = { windowMs: 20_000, writes: 100, requests: 1000 };
 
-/** What the bucket holds at first, as a share of the documented budget (then it doubles). */
+/** What the bucket holds at first, as a share of the documented budget (then it grows by rounds). */
 export const START_BURST_SHARE = 0.1;
 /** While probing, each round is this many times the last. */
 export const PROBE_GROWTH = 1.5;
@@ -47,7 +48,7 @@ export const MIN_ESTIMATE_IN_MS = 1_000;
 
 /** The token bucket of one kind of request. Rates are per second. */
 export interface RateState {
-  /** `probing` until the first throttle event (the bucket grows by doubling), then `paced`. */
+  /** `probing` until the first throttle event (the bucket grows by rounds), then `paced`. */
   phase: "probing" | "paced";
   rate: number;
   capacity: number;
@@ -93,9 +94,10 @@ export function rateDelayInMs(s: RateState, nowMs: number): number {
 }
 
 /**
- * After Graph accepted a request, `acceptedInWindow` of its kind now in the documented window. Probing: once a
- * whole bucketful was accepted since it last grew, the bucket doubles (its new room usable at once), and once
- * the documented budget was accepted within a window, Graph grants it all: the bucket holds the whole budget.
+ * After Graph accepted a request, `acceptedInWindow` of its kind now in the documented window. Probing: once the
+ * whole last round was accepted, the bucket grows by a round {@link PROBE_GROWTH} times larger (its new room usable
+ * at once), and once the documented budget was accepted within a window, Graph grants it all: the bucket holds the
+ * whole budget.
  * Paced: the rate follows CUBIC from the last throttle event ({@link cubicRate}); never above the documented
  * rate. Pure.
  */
