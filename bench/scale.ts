@@ -251,6 +251,7 @@ export async function runGraphSdk(
         await client.api(`${path}/${created.id}`).get();
         await client.api(`${path}/${created.id}/beginOnboarding`).post(undefined);
         if (!setup.lifecycle) return;
+        // As ours: connected: false (a disconnect), then destroy (a disconnect and the DELETE).
         await client.api(`${path}/${created.id}/disconnect`).post(undefined);
         await client.api(`${path}/${created.id}/disconnect`).post(undefined);
         await client.api(`${path}/${created.id}`).delete();

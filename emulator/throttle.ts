@@ -132,16 +132,13 @@ function newCounter(limits: ThrottleLimits, limit: number): Counter {
     }
     case "fixed": {
       let start: number | undefined;
-      let count = 0;
-      const windowOf = (nowMs: number) => {
-        if (start === undefined) start = shape.anchor === "clock" ? 0 : nowMs;
-        const current = start + Math.floor((nowMs - start) / windowMs) * windowMs;
-        return current;
-      };
       let current = -Infinity;
+      let count = 0;
+      /** Moves to the window `nowMs` is in, counting from 0 when it is a new one. */
       const roll = (nowMs: number) => {
-        const w = windowOf(nowMs);
-        if (w !== current) [current, count] = [w, 0];
+        start ??= shape.anchor === "clock" ? 0 : nowMs;
+        const windowStart = start + Math.floor((nowMs - start) / windowMs) * windowMs;
+        if (windowStart !== current) [current, count] = [windowStart, 0];
       };
       return {
         waitInMs(nowMs) {

@@ -197,11 +197,11 @@ export function tenantGuidOf(tenantId: string): Promise<string> {
 }
 
 /**
- * What to add to a change's explanation when this process's identity in `tenantId` is a reader (a drift check):
- * that the writer's `up` repairs it, so that drift reads as work to do, not as a failure.
+ * What to add to a change's explanation when this process's identity in the tenant state recorded is a reader
+ * (a drift check): that the writer's `up` repairs it, so that drift reads as work to do, not as a failure.
  */
-export function repairNote(tenantId: string | undefined): string {
-  return tenantId !== undefined && readOnlyIn(tenantId)
+export function repairNote(recordedTenantId: unknown): string {
+  return typeof recordedTenantId === "string" && readOnlyIn(recordedTenantId)
     ? ". This identity is read-only (a preview or drift check): pulumi up with the writer's identity makes the change (in the GitHub workflow: the apply job)"
     : "";
 }

@@ -116,19 +116,16 @@ export class GraphClient {
       const ticket = await this.options.pacer?.acquire(method !== "GET");
       startedAtInMs += ticket?.waitedInMs ?? 0;
       let attempt: Attempt | undefined;
+      let retryAfterInMs: number | undefined;
       try {
         attempt = await this.attempt(url, request, token, clientRequestId, freshConnection);
-      } finally {
-        if (ticket) {
-          const answer = attempt?.kind === "response" ? attempt.response : undefined;
-          const throttled = answer?.status === 429;
-          this.options.pacer!.settle(ticket, {
-            throttled,
-            retryAfterInMs: throttled
-              ? parseRetryAfterInMs((n) => answer!.headers.get(n), Date.now())
-              : undefined,
-          });
+        if (attempt.kind === "response") {
+          const { headers } = attempt.response;
+          retryAfterInMs = parseRetryAfterInMs((n) => headers.get(n), Date.now());
         }
+      } finally {
+        const throttled = attempt?.kind === "response" && attempt.response.status === 429;
+        if (ticket) this.options.pacer!.settle(ticket, { throttled, retryAfterInMs });
       }
       let outcome: AttemptOutcome;
       let error: GraphError;
@@ -167,11 +164,7 @@ export class GraphClient {
           });
           continue;
         } else {
-          outcome = {
-            kind: "status",
-            status: response.status,
-            retryAfterInMs: parseRetryAfterInMs((n) => response.headers.get(n), Date.now()),
-          };
+          outcome = { kind: "status", status: response.status, retryAfterInMs };
           error = httpError(response, text, method, path, ids, earlierRequestIds, token);
         }
       } else {

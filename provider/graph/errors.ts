@@ -100,7 +100,7 @@ export function isReadOnlyRefusal(d: Pick<GraphErrorDetails, "statusCode" | "met
 }
 
 const READ_ONLY_HINT =
-  `This identity is read-only: its token grants ${"DeviceManagementServiceConfig.Read.All"}, not ${WRITE_PERMISSION}. ` +
+  `This identity is read-only: its token grants DeviceManagementServiceConfig.Read.All, not ${WRITE_PERMISSION}. ` +
   "Previews, refreshes and drift checks need no more; nothing was written. Run the pulumi up (or destroy) that " +
   `changes the tenant with the identity that holds ${WRITE_PERMISSION} (in the GitHub workflow: the apply job, ` +
   "in the production environment).";

@@ -262,8 +262,8 @@ export class Pacer {
   /** Requests waiting for their turn, woken early by an answer. */
   private readonly wakers = new Set<() => void>();
   private readonly state: Record<Kind, RateState>;
-  /** Requests that waited, the longest wait, and throttle events, for benchmarks. */
-  readonly stats = { waited: 0, longestWaitInMs: 0, throttleEvents: 0 };
+  /** Throttle events met (a decrease each). */
+  readonly stats = { throttleEvents: 0 };
 
   constructor(
     readonly limits: PacingLimits,
@@ -367,11 +367,7 @@ export class Pacer {
     const entry: Sent = { sentAtMs: now, write };
     this.sent.push(entry);
     const waitedInMs = now - started;
-    if (waitedInMs > 0) {
-      this.stats.waited++;
-      this.stats.longestWaitInMs = Math.max(this.stats.longestWaitInMs, waitedInMs);
-      this.onEvent({ kind: "waited", waitedInMs, allowed: this.allowed });
-    }
+    if (waitedInMs > 0) this.onEvent({ kind: "waited", waitedInMs, allowed: this.allowed });
     const ticket: PacingTicket = { write, sentAtMs: now, waitedInMs };
     this.entries.set(ticket, entry);
     return ticket;

@@ -62,7 +62,7 @@ async function diff(
   if (result.changes) {
     report(
       `${label}: ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}` +
-        repairNote(tenantOfState(olds)),
+        repairNote(olds.tenantId),
     );
   }
   return { changes: result.changes, replaces: result.replaces };
@@ -82,11 +82,6 @@ function noteRecordedTenant(recorded: string): void {
 }
 
 const notedTenants = new Set<string>();
-
-/** The tenant recorded in state; the default tenant where none is (or can be) known. */
-function tenantOfState(olds: Partial<PartnerOutputs>): string | undefined {
-  return typeof olds.tenantId === "string" ? olds.tenantId : undefined;
-}
 
 /**
  * Adopts the partner `partnerId` names, or with `adopt: true` the tenant's one partner of that name, or creates

@@ -44,7 +44,7 @@ async function diff(
   if (result.changes)
     report(
       `${label} (${id}): ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}` +
-        repairNote(typeof olds.tenantId === "string" ? olds.tenantId : undefined),
+        repairNote(olds.tenantId),
     );
   return { changes: result.changes, replaces: result.replaces };
 }

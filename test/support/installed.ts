@@ -71,6 +71,9 @@ export function freshDir(prefix: string): string {
 
 const programs = new Map<string, Promise<string>>();
 
+/** The project name of the programs {@link installedProgram} makes (its package and its Pulumi.yaml). */
+export const PROGRAM_NAME = "someone-elses-program";
+
 /**
  * A Pulumi program folder (Pulumi.yaml, package.json) with the packed package and `@pulumi/pulumi@sdk` installed
  * from the tarball and the registry, as a user's `npm install` makes it; one per version and process, shared.
@@ -84,12 +87,12 @@ export function installedProgram(sdk: string): Promise<string> {
       writeFileSync(
         join(dir, "package.json"),
         JSON.stringify({
-          name: "someone-elses-program",
+          name: PROGRAM_NAME,
           private: true,
           dependencies: { "@pulumi/pulumi": sdk, "pulumi-intune-remote-assistance": `file:${tarball}` },
         }),
       );
-      writeFileSync(join(dir, "Pulumi.yaml"), "name: someone-elses-program\nruntime: nodejs\n");
+      writeFileSync(join(dir, "Pulumi.yaml"), `name: ${PROGRAM_NAME}\nruntime: nodejs\n`);
       const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], dir);
       if (installed.status !== 0) throw new Error(`npm install in ${dir} failed: ${installed.output}`);
       return dir;

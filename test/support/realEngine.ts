@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findPulumiCli, type PulumiCli } from "../../provider/pulumiCli";
 import { runPulumi, type PulumiRun } from "../../scripts/pulumi";
-import { freshDir, installedProgram, LOCKED_SDK } from "./installed";
+import { freshDir, installedProgram, LOCKED_SDK, PROGRAM_NAME } from "./installed";
 
 /** The CLI the suite runs, or why it does not run. */
 export function realCli(): { cli?: PulumiCli; why?: string } {
@@ -117,7 +117,7 @@ export class RealStack {
    */
   resources(): Record<string, ExportedResource> {
     const backend = this.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, "");
-    const file = join(backend, ".pulumi", "stacks", "someone-elses-program", `${this.name}.json`);
+    const file = join(backend, ".pulumi", "stacks", PROGRAM_NAME, `${this.name}.json`);
     const checkpoint = JSON.parse(readFileSync(file, "utf8")) as {
       checkpoint: { latest?: { resources?: ExportedResource[] } };
     };
