@@ -3,10 +3,21 @@
  * Graph request. A transient fault must end with the operation completed and the right end state; a
  * permanent one with a clear error (request-id or client-request-id) and nothing half-done.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { Emulator, Fault, FaultMatch } from "../emulator";
 import type { OnboardingStatus, StoredPartner, TenantStore } from "../emulator/store";
+import { ENGINE_LOST_EXIT_CODE } from "../provider/core/lifeline";
 import { provider, remoteAssistanceSettings } from "../provider/host";
 import type { PartnerOutputs } from "../provider/partner/lifecycle";
+import { REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider/remoteHelp/resource";
+import {
+  FakeEngine,
+  programInputs,
+  ProviderHost,
+  settingsInputs,
+  urnOf,
+  type Props,
+} from "../testing/engine";
 
 export interface MatrixFault {
   name: string;
@@ -80,12 +91,21 @@ interface Cell {
   olds?: PartnerOutputs;
 }
 
+/** The two resources' providers an operation calls. */
+interface Providers {
+  partner: pulumi.dynamic.ResourceProvider;
+  settings: pulumi.dynamic.ResourceProvider;
+}
+
+const inProcess: Providers = { partner: provider, settings: remoteAssistanceSettings };
+
 interface MatrixOp {
   name: string;
   /** The request the fault hits. */
   key: FaultMatch;
   prepare(store: TenantStore): StoredPartner | undefined;
-  run(tenantId: string, seeded: StoredPartner | undefined): Promise<Cell>;
+  /** Runs the operation with the providers of this process, or of a host (`via`). */
+  run(tenantId: string, seeded: StoredPartner | undefined, via?: Providers): Promise<Cell>;
   /** After success: `undefined` when the end state is right, else what is wrong. */
   succeeded(store: TenantStore, seeded: StoredPartner | undefined, cell: Cell): string | undefined;
   /** After a failure: `undefined` when nothing is half-done, else what is. */
@@ -128,9 +148,9 @@ function actionOp(
     name: action,
     key: { method: "POST", path: `/${action}` },
     prepare: (store) => store.seed({ displayName: NAME, status: from }),
-    run: async (tenantId, seeded) => {
+    run: async (tenantId, seeded, via = inProcess) => {
       const news = await checked({ displayName: NAME, tenantId, connected });
-      await provider.update(seeded!.id, outputs(seeded!, tenantId), news);
+      await via.partner.update!(seeded!.id, outputs(seeded!, tenantId), news);
       return {};
     },
     succeeded: expectStatus(to),
@@ -143,8 +163,8 @@ export const matrixOps: MatrixOp[] = [
     name: "create",
     key: { method: "POST", path: /^\/deviceManagement\/remoteAssistancePartners$/ },
     prepare: () => undefined,
-    run: async (tenantId) => ({
-      id: (await provider.create(await checked({ displayName: NAME, tenantId }))).id,
+    run: async (tenantId, _seeded, via = inProcess) => ({
+      id: (await via.partner.create(await checked({ displayName: NAME, tenantId }))).id,
     }),
     succeeded: (store, _s, cell) => {
       const all = store.all();
@@ -159,8 +179,9 @@ export const matrixOps: MatrixOp[] = [
     name: "adopt",
     key: { method: "GET", path: ITEM },
     prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
-    run: async (tenantId, seeded) => ({
-      id: (await provider.create(await checked({ displayName: NAME, tenantId, partnerId: seeded!.id }))).id,
+    run: async (tenantId, seeded, via = inProcess) => ({
+      id: (await via.partner.create(await checked({ displayName: NAME, tenantId, partnerId: seeded!.id })))
+        .id,
     }),
     succeeded: (store, seeded, cell) =>
       cell.id === seeded!.id && status(store, seeded!.id) === "onboarded"
@@ -173,8 +194,8 @@ export const matrixOps: MatrixOp[] = [
     name: "read",
     key: { method: "GET", path: ITEM },
     prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
-    run: async (tenantId, seeded) => {
-      const result = await provider.read(seeded!.id, { ...outputs(seeded!, tenantId) });
+    run: async (tenantId, seeded, via = inProcess) => {
+      const result = await via.partner.read!(seeded!.id, { ...outputs(seeded!, tenantId) });
       return { id: result.id };
     },
     succeeded: (_store, seeded, cell) =>
@@ -185,8 +206,8 @@ export const matrixOps: MatrixOp[] = [
     name: "PATCH",
     key: { method: "PATCH" },
     prepare: (store) => store.seed({ displayName: "Old Name", status: "onboarded" }),
-    run: async (tenantId, seeded) => {
-      await provider.update(
+    run: async (tenantId, seeded, via = inProcess) => {
+      await via.partner.update!(
         seeded!.id,
         outputs(seeded!, tenantId),
         await checked({ displayName: NAME, tenantId }),
@@ -210,8 +231,8 @@ export const matrixOps: MatrixOp[] = [
     name: "delete",
     key: { method: "DELETE" },
     prepare: (store) => store.seed({ displayName: NAME, status: "onboarded" }),
-    run: async (tenantId, seeded) => {
-      await provider.delete(seeded!.id, { ...outputs(seeded!, tenantId) });
+    run: async (tenantId, seeded, via = inProcess) => {
+      await via.partner.delete!(seeded!.id, { ...outputs(seeded!, tenantId) });
       return {};
     },
     succeeded: expectStatus("missing"),
@@ -221,13 +242,17 @@ export const matrixOps: MatrixOp[] = [
 ];
 
 /** A RemoteAssistanceSettings operation whose key request is `key`: the goal is blockChat true. */
-function remoteHelpOp(name: string, key: FaultMatch, run: (tenantId: string) => Promise<unknown>): MatrixOp {
+function remoteHelpOp(
+  name: string,
+  key: FaultMatch,
+  run: (tenantId: string, settings: pulumi.dynamic.ResourceProvider) => Promise<unknown>,
+): MatrixOp {
   const blockChat = (store: TenantStore) => store.remoteHelp.blockChat;
   return {
     name,
     key,
     prepare: () => undefined,
-    run: async (tenantId) => (await run(tenantId), {}),
+    run: async (tenantId, _seeded, via = inProcess) => (await run(tenantId, via.settings), {}),
     succeeded: (store) => (blockChat(store) ? undefined : "blockChat is not set"),
     failed: (store) => (blockChat(store) ? "blockChat set although it failed" : undefined),
   };
@@ -237,11 +262,11 @@ const SETTINGS = /^\/deviceManagement\/remoteAssistanceSettings$/;
 
 /** Remote Help's settings: a create (GET, then one PATCH) and an update (one PATCH). */
 export const remoteHelpOps: MatrixOp[] = [
-  remoteHelpOp("settings create", { method: "GET", path: SETTINGS }, async (tenantId) =>
-    remoteAssistanceSettings.create({ tenantId, blockChat: true }),
+  remoteHelpOp("settings create", { method: "GET", path: SETTINGS }, async (tenantId, settings) =>
+    settings.create({ tenantId, blockChat: true }),
   ),
-  remoteHelpOp("settings PATCH", { method: "PATCH", path: SETTINGS }, async (tenantId) =>
-    remoteAssistanceSettings.update(
+  remoteHelpOp("settings PATCH", { method: "PATCH", path: SETTINGS }, async (tenantId, settings) =>
+    settings.update!(
       `${tenantId}/remoteAssistanceSettings`,
       {
         remoteAssistanceState: "disabled",
@@ -324,6 +349,114 @@ export async function runFaultMatrix(
     }
   }
   return rows;
+}
+
+/** The fault no emulator answer stands for: the engine dies while Graph holds the operation's key request. */
+export const ENGINE_LOST = "engine lost mid-operation";
+
+/**
+ * The {@link ENGINE_LOST} column: each operation runs in a dynamic-provider host of its own engine, whose engine
+ * is stopped (its gRPC address closed, its pipes with it) once Graph holds the key request and answers it 1.5 s
+ * later. The host must exit with {@link ENGINE_LOST_EXIT_CODE} within 5 s and Graph must hear nothing more from
+ * it. Then the next `up` (the same operation, in this process) must complete, or, for a create whose POST
+ * Graph committed, refuse a second partner and name the one Graph made (the user adopts it by `partnerId`).
+ */
+export async function runEngineLostCells(
+  emulator: Emulator,
+  newTenant: () => string,
+  ops: MatrixOp[] = [...matrixOps, ...remoteHelpOps],
+): Promise<MatrixRow[]> {
+  const partnerProvider = (await programInputs("matrix", { displayName: NAME })).inputs.__provider;
+  const settingsProvider = (await settingsInputs("matrix", {})).inputs.__provider;
+  const rows: MatrixRow[] = [];
+  for (const op of ops) {
+    const tenantId = newTenant();
+    const store = emulator.tenant(tenantId);
+    const seeded = op.prepare(store);
+    const engine = new FakeEngine();
+    await engine.start();
+    const host = await ProviderHost.start({ env: emulator.env(), engine });
+    await host.configure({ "intune:consistencyWindowSeconds": "1" });
+    const via: Providers = {
+      partner: viaHost(host, urnOf("matrix"), partnerProvider),
+      settings: viaHost(host, urnOf("matrix", REMOTE_ASSISTANCE_SETTINGS_TYPE), settingsProvider),
+    };
+    const injected = emulator.faults.injected;
+    emulator.faults.add({ kind: "slow", delayMs: 1_500 }, { ...op.key, tenantId });
+    const running = op.run(tenantId, seeded, via).catch((e: unknown) => e);
+    const violations: string[] = [];
+    if (!(await waitFor(() => emulator.faults.injected > injected, 10_000)))
+      violations.push("the key request never reached Graph");
+    const sent = emulator.requests.length;
+    engine.stop();
+    host.closePipes();
+    const code = await Promise.race([host.exited, sleep(5_000).then(() => "running" as const)]);
+    if (code !== ENGINE_LOST_EXIT_CODE)
+      violations.push(
+        `the host ${code === "running" ? "still runs" : `exited ${code}`} 5 s after its engine was lost`,
+      );
+    await sleep(2_000); // past the held answer
+    const after = emulator.requests.slice(sent).filter((r) => r.tenantId === tenantId);
+    if (after.length > 0)
+      violations.push(
+        `Graph received ${after.map((r) => `${r.method} ${r.path}`).join(", ")} after the engine was lost`,
+      );
+    if (code === "running") await host.stop();
+    await running;
+    emulator.faults.clear();
+    // The next up, with what the state recorded before the loss.
+    let cell: Cell | undefined;
+    let error: Error | undefined;
+    try {
+      cell = await op.run(tenantId, seeded);
+    } catch (e) {
+      error = e as Error;
+    }
+    if (cell) {
+      const wrong = op.succeeded(store, seeded, cell);
+      if (wrong) violations.push(`the next up: ${wrong}`);
+    } else {
+      const made = store.all().map((p) => p.id);
+      const namesIt =
+        op.name === "create" && made.length === 1 && error!.message.includes(`partnerId: "${made[0]}"`);
+      if (!namesIt) violations.push(`the next up failed: ${error?.message}`);
+    }
+    rows.push({
+      op: op.name,
+      fault: ENGINE_LOST,
+      outcome: cell ? "completed" : "clear error",
+      requests: emulator.requests.filter((r) => r.tenantId === tenantId).length,
+      detail: cell ? "" : (error?.message ?? "").replace(/\s+/g, " ").slice(0, 120),
+      violation: violations.length > 0 ? violations.join("; ") : undefined,
+    });
+  }
+  return rows;
+}
+
+/** A resource's provider whose calls go to `host` under `urn`, as the engine makes them. */
+function viaHost(host: ProviderHost, urn: string, serialized: unknown): pulumi.dynamic.ResourceProvider {
+  const withProvider = (props: Record<string, unknown>): Props => ({ ...props, __provider: serialized });
+  return {
+    create: async (inputs) => {
+      const { id, properties } = await host.create(urn, withProvider(inputs));
+      return { id, outs: properties };
+    },
+    read: async (id, props) => {
+      const read = await host.read(id, urn, withProvider(props), {});
+      return { id: read.id, props: read.properties };
+    },
+    update: async (id, olds, news) => ({
+      outs: await host.update(id, urn, withProvider(olds), withProvider(news)),
+    }),
+    delete: (id, props) => host.delete(id, urn, withProvider(props)),
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function waitFor(condition: () => boolean, timeoutInMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutInMs; !condition() && Date.now() < deadline;) await sleep(10);
+  return condition();
 }
 
 function withDate(fault: Fault): Fault {

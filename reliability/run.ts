@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { startEmulator } from "../emulator";
 import { setReporter } from "../provider/core/progress";
-import { matrixTable, runFaultMatrix } from "./faultMatrix";
+import { matrixTable, runEngineLostCells, runFaultMatrix } from "./faultMatrix";
 import { runSoak } from "./soak";
 
 async function main(): Promise<number> {
@@ -18,6 +18,7 @@ async function main(): Promise<number> {
       tenants: { type: "string", default: "4" },
       "fault-rate": { type: "string", default: "0.2" },
       parallel: { type: "string", default: "1" },
+      "engine-loss-rate": { type: "string", default: "0.1" },
     },
   });
   let failures = 0;
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
     setReporter(() => undefined);
     const started = Date.now();
     const rows = await runFaultMatrix(emulator, () => emulator.newTenant());
+    rows.push(...(await runEngineLostCells(emulator, () => emulator.newTenant())));
     const violations = rows.filter((r) => r.violation).length;
     failures += violations;
     console.log(
@@ -49,17 +51,18 @@ async function main(): Promise<number> {
       tenants: Number(values.tenants),
       faultRate: Number(values["fault-rate"]),
       parallel: Number(values.parallel),
+      engineLossRate: Number(values["engine-loss-rate"]),
     };
-    const replay = `npm run reliability -- --only soak --seed ${options.seed} --steps ${options.steps} --resources ${options.resources} --tenants ${options.tenants} --parallel ${options.parallel}`;
+    const replay = `npm run reliability -- --only soak --seed ${options.seed} --steps ${options.steps} --resources ${options.resources} --tenants ${options.tenants} --parallel ${options.parallel} --engine-loss-rate ${options.engineLossRate}`;
     console.log(`\n## Chaos soak (seed ${options.seed}; replay: ${replay})\n`);
     const report = await runSoak(emulator, () => emulator.newTenant(), options);
     failures += report.violations.length;
     console.log(
-      "| seed | steps | resources | tenants | parallel | fault rate | operations | failed operations | Graph requests | faults injected | invariant violations | seconds |",
+      "| seed | steps | resources | tenants | parallel | fault rate | engines lost | operations | failed operations | Graph requests | faults injected | invariant violations | seconds |",
     );
-    console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     console.log(
-      `| ${report.seed} | ${report.steps} | ${report.resources} | ${report.tenants} | ${report.parallel} | ${report.faultRate} | ${report.operations} | ${report.failedOperations} | ${report.graphRequests} | ${report.faultsInjected} | ${report.violations.length} | ${report.seconds} |`,
+      `| ${report.seed} | ${report.steps} | ${report.resources} | ${report.tenants} | ${report.parallel} | ${report.faultRate} | ${report.engineLosses} | ${report.operations} | ${report.failedOperations} | ${report.graphRequests} | ${report.faultsInjected} | ${report.violations.length} | ${report.seconds} |`,
     );
     for (const v of report.violations) console.log(`- ${v}`);
     await emulator.close();

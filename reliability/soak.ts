@@ -5,7 +5,8 @@
  */
 import type { Emulator, Fault } from "../emulator";
 import { seededRandom } from "../emulator";
-import { programInputs, ProviderHost, Stack, type Props } from "../testing/engine";
+import { ENGINE_LOST_EXIT_CODE } from "../provider/core/lifeline";
+import { FakeEngine, programInputs, ProviderHost, Stack, type Props } from "../testing/engine";
 
 export interface SoakOptions {
   seed: number;
@@ -19,6 +20,13 @@ export interface SoakOptions {
    * the order in which requests meet the seeded faults varies between runs.
    */
   parallel: number;
+  /**
+   * Share of steps in which the engine is lost after a few of the step's Graph requests (its address and pipes
+   * closed): the host must exit and Graph hear nothing more; the next step starts a host of a new engine and
+   * first does what the README tells a user (adopt by `partnerId` what an interrupted create made, refresh what
+   * was in flight). Default 0 (and no draw from the seed, so that earlier seeds replay as before).
+   */
+  engineLossRate?: number;
 }
 
 export interface SoakReport extends SoakOptions {
@@ -30,6 +38,8 @@ export interface SoakReport extends SoakOptions {
   failures: string[];
   graphRequests: number;
   faultsInjected: number;
+  /** Steps in which the engine was lost. */
+  engineLosses: number;
   violations: string[];
   seconds: number;
 }
@@ -66,13 +76,19 @@ export async function runSoak(
   const started = Date.now();
   const random = seededRandom(options.seed);
   const tenants = Array.from({ length: options.tenants }, newTenant);
-  const host = await ProviderHost.start({ env: emulator.env() });
-  // Pacing on, its window compressed: the chaos answers 429 at random, and each lowers the budget for a window.
-  await host.configure({
-    "intune:consistencyWindowSeconds": "1",
-    "intune:requestTimeoutSeconds": "0.5",
-    "intune:rateWindowSeconds": "2",
-  });
+  const startHost = async () => {
+    const engine = new FakeEngine();
+    await engine.start();
+    const host = await ProviderHost.start({ env: emulator.env(), engine });
+    // Pacing on, its window compressed: the chaos answers 429 at random, each lowering the budget for a window.
+    await host.configure({
+      "intune:consistencyWindowSeconds": "1",
+      "intune:requestTimeoutSeconds": "0.5",
+      "intune:rateWindowSeconds": "2",
+    });
+    return { engine, host };
+  };
+  let { engine, host } = await startHost();
   const stack = new Stack(host);
   // The SDK serializes the same provider for every resource: take it once from a real registration.
   const { __provider } = (await programInputs("soak", { displayName: "soak" })).inputs;
@@ -90,18 +106,105 @@ export async function runSoak(
   const failures: string[] = [];
   const violations: string[] = [];
   let step = 0;
+  let engineLosses = 0;
+  const inFlight = new Set<string>();
+  // What an engine lost mid-step left uncertain: creates Graph may have made, and entries it may have changed.
+  let uncertain = new Set<string>();
   const attempt = async (name: string, fn: () => Promise<void>) => {
     operations++;
+    inFlight.add(name);
     try {
       await fn();
     } catch (e) {
       failures.push(`step ${step} ${name}: ${(e as Error).message}`);
+    } finally {
+      inFlight.delete(name);
     }
   };
+  /** After an interrupted run, as the README says: adopt what a create made, refresh what was in flight. */
+  const recover = async () => {
+    for (const name of uncertain) {
+      const d = desired[Number(name.slice(1))];
+      const entry = stack.state.get(name);
+      if (entry) {
+        await attempt(name, async () => {
+          const { id, properties } = await host.read(entry.id, entry.urn, entry.outputs, entry.inputs);
+          if (id === "") stack.state.delete(name);
+          else stack.state.set(name, { ...entry, outputs: properties });
+        });
+        continue;
+      }
+      const made = emulator
+        .tenant(d.tenantId)
+        .all()
+        .find((p) => p.displayName === d.displayName && !promisedIds().has(p.id));
+      if (!made) continue;
+      await attempt(name, async () => {
+        // The program adopts it from now on, as the README tells the user.
+        adoptedAfterLoss.set(name, made.id);
+        await stack.upOne(name, inputsOf(name, d));
+        promised.set(name, { id: made.id, connected: d.connected });
+      });
+    }
+    uncertain = new Set();
+  };
+  /** The program's inputs of a resource: adopted by id after an interrupted create made it. */
+  const adoptedAfterLoss = new Map<string, string>();
+  const inputsOf = (name: string, d: Desired): Props => ({
+    __provider,
+    displayName: d.displayName,
+    tenantId: d.tenantId,
+    connected: d.connected,
+    ...(adoptedAfterLoss.has(name) ? { partnerId: adoptedAfterLoss.get(name), deleteOnDestroy: true } : {}),
+  });
+  const promisedIds = () => new Set([...stack.state.values()].map((e) => e.id));
 
+  let stopWatch = () => undefined as void;
+  let lostAtMs = 0;
+  const uncertainOf = (names: Set<string>) => ({
+    names,
+    displayNames: new Set([...names].map((n) => desired[Number(n.slice(1))].displayName)),
+  });
+  /** The host must exit within 5 s and Graph hear nothing more, past the slowest held answer. */
+  const afterLoss = async (lost: ProviderHost, lostAt: number): Promise<string[]> => {
+    const found: string[] = [];
+    const code = await Promise.race([lost.exited, sleep(5_000).then(() => "running" as const)]);
+    if (code !== ENGINE_LOST_EXIT_CODE)
+      found.push(
+        `the host ${code === "running" ? "still runs" : `exited ${code}`} 5 s after its engine was lost`,
+      );
+    if (code === "running") await lost.stop();
+    await sleep(1_500);
+    // What the host sent before it saw the loss (a few milliseconds) was on the wire; nothing may come later.
+    const late = emulator.requests
+      .slice(lostAt)
+      .filter((r) => tenants.includes(r.tenantId ?? "") && r.atMs - lostAtMs > SEEN_WITHIN_MS);
+    if (late.length > 0)
+      found.push(
+        `Graph received ${late.map((r) => `${r.method} ${r.path} ${r.atMs - lostAtMs} ms`).join(", ")} after the engine was lost`,
+      );
+    return found;
+  };
   try {
     for (; step < options.steps; step++) {
+      if (uncertain.size > 0) await recover();
       const action = random() < 0.6 ? "up" : random() < 0.75 ? "refresh" : "destroy";
+      const losesEngine = (options.engineLossRate ?? 0) > 0 && random() < options.engineLossRate!;
+      let lostAt: number | undefined;
+      if (losesEngine) {
+        const after = emulator.requests.length + 1 + Math.floor(random() * 6);
+        const watch = setInterval(() => {
+          if (emulator.requests.length < after) return;
+          clearInterval(watch);
+          lostAt = emulator.requests.length;
+          lostAtMs = Date.now();
+          uncertain = new Set(inFlight);
+          engine.stop();
+          host.closePipes();
+        }, 5);
+        watch.unref();
+        stopWatch = () => clearInterval(watch);
+      }
       emulator.faults.setChaos({
         rate: options.faultRate,
         seed: options.seed * 1000 + step,
@@ -120,14 +223,8 @@ export async function runSoak(
           async ([d, i]) => {
             const name = `r${i}`;
             if (d.present) {
-              const inputs: Props = {
-                __provider,
-                displayName: d.displayName,
-                tenantId: d.tenantId,
-                connected: d.connected,
-              };
               await attempt(name, async () => {
-                await stack.upOne(name, inputs);
+                await stack.upOne(name, inputsOf(name, d));
                 const entry = stack.state.get(name)!;
                 promised.set(name, { id: entry.id, connected: d.connected });
               });
@@ -137,6 +234,7 @@ export async function runSoak(
                 await host.delete(entry.id, entry.urn, entry.outputs);
                 stack.state.delete(name);
                 promised.delete(name);
+                adoptedAfterLoss.delete(name);
               });
             }
           },
@@ -155,21 +253,34 @@ export async function runSoak(
             await host.delete(entry.id, entry.urn, entry.outputs);
             stack.state.delete(name);
             promised.delete(name);
+            adoptedAfterLoss.delete(name);
           }),
         );
         for (const d of desired) d.present = true; // the next up creates them again
       }
+      stopWatch();
       emulator.faults.setChaos(undefined);
+      if (lostAt !== undefined) {
+        engineLosses++;
+        violations.push(...(await afterLoss(host, lostAt)).map((v) => `step ${step} (${action}): ${v}`));
+        ({ engine, host } = await startHost());
+        stack.host = host;
+      }
       violations.push(
-        ...checkInvariants(emulator, tenants, stack, promised).map((v) => `step ${step} (${action}): ${v}`),
+        ...checkInvariants(emulator, tenants, stack, promised, uncertainOf(uncertain)).map(
+          (v) => `step ${step} (${action}): ${v}`,
+        ),
       );
     }
   } finally {
     emulator.faults.setChaos(undefined);
     // Leave nothing behind for the next run: a clean destroy without faults.
+    stopWatch();
+    if (uncertain.size > 0) await recover();
     for (const [, entry] of stack.state)
       await host.delete(entry.id, entry.urn, entry.outputs).catch(() => undefined);
     await host.stop();
+    engine.stop();
   }
   return {
     ...options,
@@ -178,6 +289,7 @@ export async function runSoak(
     failures,
     graphRequests: emulator.requests.length - requestsBefore,
     faultsInjected: emulator.faults.injected - faultsBefore,
+    engineLosses,
     violations,
     seconds: Math.round((Date.now() - started) / 1000),
   };
@@ -192,6 +304,10 @@ export function checkInvariants(
   tenants: string[],
   stack: Stack,
   promised: Map<string, { id: string; connected: boolean }>,
+  uncertain: { names: Set<string>; displayNames: Set<string> } = {
+    names: new Set(),
+    displayNames: new Set(),
+  },
 ): string[] {
   const violations: string[] = [];
   const live = new Map(
@@ -211,18 +327,27 @@ export function checkInvariants(
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) violations.push(`duplicate partner '${dup}' in tenant ${t}`);
   }
+  // An engine lost mid-step leaves these for the next step's recovery, as a killed pulumi up leaves them.
   for (const [id, p] of live)
-    if (!inState.has(id)) violations.push(`orphan partner ${id} ('${p.displayName}')`);
+    if (!inState.has(id) && !uncertain.displayNames.has(p.displayName ?? ""))
+      violations.push(`orphan partner ${id} ('${p.displayName}')`);
   for (const [name, entry] of stack.state)
-    if (!live.has(entry.id)) violations.push(`state holds ${name} (${entry.id}), which Graph does not`);
+    if (!live.has(entry.id) && !uncertain.names.has(name))
+      violations.push(`state holds ${name} (${entry.id}), which Graph does not`);
   for (const [name, promise] of promised) {
     const p = live.get(promise.id);
-    if (promise.connected || !p || stack.state.get(name)?.id !== promise.id) continue;
+    if (promise.connected || !p || stack.state.get(name)?.id !== promise.id || uncertain.names.has(name))
+      continue;
     if (p.status !== "notOnboarded")
       violations.push(`${name} is ${p.status} although the last successful up disconnected it`);
   }
   return violations;
 }
+
+/** How soon a host sees its engine's loss: a request sent within it was already on its way. */
+const SEEN_WITHIN_MS = 50;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs `fn` over `items`, at most `limit` at once, in order when `limit` is 1. */
 export async function forEachLimit<T>(

@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { hasNodeLanguagePlugin } from "../scripts/pulumi";
 import { ProviderHost } from "../testing/engine";
@@ -16,8 +16,9 @@ import { INTUNE_ROW_NAME, type Emulator } from "../emulator";
 import { useEmulator } from "./support/emulator";
 import { overlapped } from "./support/overlapped";
 import { copiedExample, freshDir, installedProgram, LOCKED_SDK, run } from "./support/installed";
+import { readmeMessageRows } from "./support/readme";
 import { REPO_ROOT } from "./support/repo";
-import { programText, realCli, RealStack, type Decl } from "./support/realEngine";
+import { isRunning, killEngine, programText, realCli, RealStack, type Decl } from "./support/realEngine";
 import { CliEngine, HarnessEngine, Labels, type Engine, type Outcome } from "./support/twins";
 
 const { cli, why } = realCli();
@@ -316,22 +317,6 @@ describe("the real Pulumi engine", function () {
     });
 });
 
-/** A process and every process under it (Linux /proc), deepest last. */
-function processTree(pid: number): number[] {
-  const children = readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-  return [pid, ...children.flatMap(processTree)];
-}
-
 describe("what users run, through the real Pulumi engine", function () {
   this.timeout(600_000);
   before(function () {
@@ -563,7 +548,7 @@ describe("what users run, through the real Pulumi engine", function () {
     }
   });
 
-  test("after an up killed while Graph created a partner: the stack is unlocked, the next up names the partner instead of creating a second, and adopting it finishes", async () => {
+  test("after an up killed while Graph created a partner: no provider process is left, Graph hears nothing more, the stack is unlocked, the next up names the partner instead of creating a second, and adopting it finishes", async () => {
     const tenantId = emu().newTenant();
     const stack = await RealStack.create(cli!, "interrupted", emu().env({ tenantId }));
     const support = (args: Record<string, unknown> = {}) => [
@@ -574,34 +559,27 @@ describe("what users run, through the real Pulumi engine", function () {
         .tenant(tenantId)
         .all()
         .filter((p) => p.displayName === "Contoso Support");
-    // Graph commits the POST and answers a minute later: the CLI is killed in between, its plugins with it.
+    // Graph commits the POST and answers 3 s later: the CLI and its parent are killed in between, not the plugins.
     emu().faults.add(
-      { kind: "slow", delayMs: 60_000 },
+      { kind: "slow", delayMs: 3_000 },
       { tenantId, method: "POST", path: new RegExp(`^/deviceManagement${P}$`) },
     );
-    let runner = 0;
-    const killed = stack.write(support()).run(["up", "--yes"], { onSpawn: (pid) => (runner = pid) });
-    for (
-      let i = 0;
-      i < 300 && !emu().requests.some((r) => r.tenantId === tenantId && r.method === "POST");
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 100));
-    const cliPid = processTree(runner)[1];
-    for (const pid of processTree(cliPid)) process.kill(pid, "SIGKILL");
-    assert.notEqual((await killed).code, 0);
+    const sent = await killedMidRequest(emu(), stack.write(support()), ["up", "--yes"], tenantId, "POST");
+    assert.deepEqual(sent, [`GET ${P}`, `POST ${P}`], "no read-back, no beginOnboarding after the kill");
     assert.equal(named().length, 1, "Graph created it");
     const id = named()[0].id;
 
     const locked = await stack.run(["up", "--yes"]);
-    assert.match(locked.stderr, /the stack is currently locked[\s\S]*pulumi cancel/);
+    assertInterruptedRow("currently locked", locked.stderr);
     await stack.ok("cancel", "--yes");
     emu().clearLog({ tenantId });
     const again = await stack.run(["up", "--yes"]);
     assert.notEqual(again.code, 0);
+    assertInterruptedRow("interrupted while creating", again.stdout);
+    assertInterruptedRow("already exists", again.stdout);
     assert.match(
       again.stdout,
-      /1 pending operations from previous deployment[\s\S]*interrupted while creating/,
+      /1 pending operations from previous deployment[\s\S]*interrupted while creating[\s\S]*`pulumi refresh` will need to be run interactively to clear pending CREATE operations/,
     );
     assert.match(
       again.stdout,
@@ -618,6 +596,49 @@ describe("what users run, through the real Pulumi engine", function () {
     await stack.ok("destroy", "--yes");
     assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${id}/disconnect`, `DELETE ${P}/${id}`]);
     assert.equal(named().length, 0, "never two, and gone after the destroy");
+  });
+
+  test("after a destroy killed between disconnect and DELETE: no provider process is left, no DELETE is sent, and the next destroy finishes", async () => {
+    const tenantId = emu().newTenant();
+    const stack = await RealStack.create(cli!, "interrupted-destroy", emu().env({ tenantId }));
+    await stack.write([partner("support", { displayName: "Contoso Support" })]).ok("up", "--yes");
+    const id = emu()
+      .tenant(tenantId)
+      .all()
+      .find((p) => p.displayName === "Contoso Support")!.id;
+    emu().clearLog({ tenantId });
+    emu().faults.add({ kind: "slow", delayMs: 3_000 }, { tenantId, method: "POST", path: "/disconnect" });
+    const sent = await killedMidRequest(emu(), stack, ["destroy", "--yes"], tenantId, "POST");
+    assert.deepEqual(sent, [`POST ${P}/${id}/disconnect`], "no DELETE after the kill");
+    assert.equal(emu().tenant(tenantId).find(id)?.status, "notOnboarded");
+
+    await stack.ok("cancel", "--yes");
+    emu().clearLog({ tenantId });
+    const destroyed = await stack.ok("destroy", "--yes");
+    assertInterruptedRow("interrupted while deleting", destroyed.stdout);
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${id}/disconnect`, `DELETE ${P}/${id}`]);
+    assert.equal(emu().tenant(tenantId).find(id), undefined);
+  });
+
+  test("after a refresh killed mid-read: no provider process is left, Graph hears nothing more, and the next up keeps the connector as it is", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await RealStack.create(cli!, "interrupted-refresh", emu().env({ tenantId }));
+    await stack.write(tv()).ok("up", "--yes");
+    emu().clearLog({ tenantId });
+    emu().faults.add({ kind: "slow", delayMs: 3_000 }, { tenantId, method: "GET", path: `${P}/${row.id}` });
+    const sent = await killedMidRequest(emu(), stack, ["refresh", "--yes"], tenantId, "GET");
+    assert.deepEqual(sent, [`GET ${P}/${row.id}`]);
+
+    await stack.ok("cancel", "--yes");
+    emu().clearLog({ tenantId });
+    await stack.ok("up", "--yes", "--refresh");
+    assert.deepEqual(
+      emu().calls({ tenantId }),
+      [`GET ${P}/${row.id}`, `GET ${P}/${row.id}`],
+      "read by the preview's refresh and the update's, nothing written",
+    );
+    assert.equal(emu().intuneRow(tenantId)?.status, "onboarding");
   });
 
   test("refuses the import option before anything runs, and says how to adopt instead", async () => {
@@ -723,4 +744,40 @@ exec node "$script" "$1" .
     { mode: 0o755 },
   );
   return launcher;
+}
+
+/** Asserts that the README's "After an interrupted run" row containing `key` is in `output`, as it says. */
+function assertInterruptedRow(key: string, output: string): void {
+  const rows = readmeMessageRows("### After an interrupted run").filter((r) => r.text.includes(key));
+  assert.equal(rows.length, 1, `one row of "After an interrupted run" says ${key}`);
+  for (const pattern of rows[0].patterns) assert.match(output, pattern);
+}
+
+/**
+ * Runs `args` on `stack`, kills the CLI and its parent (never the plugins) once Graph holds the tenant's first
+ * `method` request, then checks that no provider process is left 10 s later and that Graph heard nothing after
+ * the kill. Resolves the tenant's calls, the one in flight included.
+ */
+async function killedMidRequest(
+  emulator: Emulator,
+  stack: RealStack,
+  args: string[],
+  tenantId: string,
+  method: string,
+): Promise<string[]> {
+  let runner = 0;
+  const killed = stack.run(args, { onSpawn: (pid) => (runner = pid) });
+  const inFlight = () => emulator.requests.some((r) => r.tenantId === tenantId && r.method === method);
+  for (let i = 0; i < 600 && !inFlight(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(inFlight(), `Graph received no ${method} from pulumi ${args[0]}`);
+  const plugins = killEngine(runner);
+  const sent = emulator.calls({ tenantId });
+  assert.notEqual((await killed).code, 0);
+  assert.ok(plugins.length > 0, "the CLI had started its plugins");
+  await new Promise((r) => setTimeout(r, 10_000));
+  const left = plugins.filter(isRunning);
+  for (const pid of left) process.kill(pid, "SIGKILL"); // not left to the next test either
+  assert.deepEqual(left, [], "no plugin process 10 s after the kill");
+  assert.deepEqual(emulator.calls({ tenantId }), sent, "nothing reached Graph after the kill");
+  return sent;
 }

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INTUNE_ROW_NAME } from "../emulator";
@@ -12,33 +12,11 @@ import { RemoteAssistancePartner, type RemoteAssistancePartnerArgs } from "../pr
 import { FakeEngine, ProviderHost, Stack, programInputs, type Props } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
 import { useHost } from "./support/host";
+import { readmeMessageRows } from "./support/readme";
 import { REPO_ROOT } from "./support/repo";
 
 /** The symptoms of the README's Troubleshooting table, each as the patterns of its code spans. */
-function symptoms(): { text: string; patterns: RegExp[] }[] {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  const table = readme.slice(
-    readme.indexOf("## Troubleshooting"),
-    readme.indexOf("\n## ", readme.indexOf("## Troubleshooting") + 3),
-  );
-  return table
-    .split("\n")
-    .filter((line) => line.startsWith("| ") && line.includes("`") && !line.startsWith("| symptom"))
-    .map((line) => {
-      const text = line.split(" | ")[0].slice(2);
-      const patterns = [...text.matchAll(/`([^`]+)`/g)].map(
-        ([, span]) =>
-          new RegExp(
-            span
-              .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-              .replace(/\s*…\s*/g, ".*")
-              .replace(/\b(X|T|P|D|U|N|S|DIR)\b/g, ".+?"),
-            "s",
-          ),
-      );
-      return { text, patterns };
-    });
-}
+const symptoms = () => readmeMessageRows("## Troubleshooting");
 
 describe("the README's Troubleshooting table, each row produced", function () {
   this.timeout(60_000);

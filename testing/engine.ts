@@ -102,13 +102,19 @@ export interface HostOptions {
 /** One dynamic-provider host process and a gRPC client to it. */
 export class ProviderHost {
   stderr = "";
+  /** The host's exit code once it exits (`null` when a signal ended it). */
+  readonly exited: Promise<number | null>;
   private constructor(
     private readonly child: ChildProcess,
     private readonly client: Record<
       string,
       (req: unknown, cb: (e: grpcTypes.ServiceError | null, r: never) => void) => void
     >,
-  ) {}
+  ) {
+    this.exited = new Promise((resolve) =>
+      child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),
+    );
+  }
 
   static async start(options: HostOptions = {}): Promise<ProviderHost> {
     const entry = require.resolve("@pulumi/pulumi/cmd/dynamic-provider", {
@@ -145,6 +151,12 @@ export class ProviderHost {
   /** The host process id (for memory readings). */
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** Closes the pipes the host writes its output to, as an engine that dies does (with {@link FakeEngine.stop}). */
+  closePipes(): void {
+    this.child.stdout!.destroy();
+    this.child.stderr!.destroy();
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,7 @@
  * packed tarball, with a file backend, a fresh `PULUMI_HOME`, a passphrase and no network. Programs run inline
  * (scripts/inline.ts) where the CLI has no Node.js language plugin.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findPulumiCli, type PulumiCli } from "../../provider/pulumiCli";
 import { runPulumi, type PulumiRun } from "../../scripts/pulumi";
@@ -156,4 +156,41 @@ function machineEnv(backend: string, env: Record<string, string>): NodeJS.Proces
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };
+}
+
+/** A process and every process under it (Linux /proc), deepest last. */
+export function processTree(pid: number): number[] {
+  const children = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/**
+ * Kills a run's Automation API parent (the inline runner, `runner`) and its CLI with SIGKILL, as a CI runner
+ * cancelled or the OOM killer would, and never the CLI's plugins: they are left to notice. Resolves the plugin
+ * processes that were running then.
+ */
+export function killEngine(runner: number): number[] {
+  const [, cli, ...plugins] = processTree(runner);
+  for (const pid of [runner, cli]) process.kill(pid, "SIGKILL");
+  return plugins;
+}
+
+/** Whether a process runs (a zombie waiting to be reaped does not). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
 }
