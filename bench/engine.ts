@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmulator } from "../emulator";
 import { PACKAGE_ROOT, type PulumiCli } from "../provider/pulumiCli";
-import { runPulumi } from "../scripts/pulumi";
+import { runPulumi } from "../provider/runPulumi";
 import { goBuildArgs } from "../scripts/pulumi-cli";
 import { ProviderHost, Stack, programInputs, type Props } from "../testing/engine";
 

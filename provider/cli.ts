@@ -11,13 +11,27 @@ import { apiVersions, type ApiVersion } from "./graph/client";
 import type { Partner } from "./graph/partners";
 import { describePartners } from "./partner/create";
 import { cliPlaces, findPulumiCli } from "./pulumiCli";
+import { hasNodeLanguagePlugin, projectProgram, runPulumi } from "./runPulumi";
 
 const COMMANDS = `npx pulumi-intune-remote-assistance <command> [options]
 
   partners    list a tenant's remote assistance partners: what to adopt, by name or id
+  pulumi      run a Pulumi CLI command (up, preview, refresh, destroy, …) on the project in this folder, with
+              a CLI that has no Node.js language plugin too (the one npm run pulumi-cli builds from Go)
   emulator    start the Graph + Entra emulator on loopback, for tests and demos (no tenant needed)
 
 Run a command with --help for its options.`;
+
+const PULUMI_USAGE = `npx pulumi-intune-remote-assistance pulumi <command> [pulumi's own arguments]
+
+Runs the Pulumi CLI (found on PATH, in a checkout's .pulumi-cli or in ~/.pulumi, as npm start finds it) on the
+Pulumi project in this folder. Where the CLI has a Node.js language plugin, this is plain pulumi. Where it has
+none (a CLI built from its Go modules), up, preview, refresh and destroy run the project's program inline, in
+this process, as the Automation API runs inline programs, and --policy-pack <folder> runs a Node.js policy pack
+through a launcher: the engine, the plugins and the state are the CLI's.
+
+  npx pulumi-intune-remote-assistance pulumi stack init dev
+  npx pulumi-intune-remote-assistance pulumi up --policy-pack ./policy --policy-pack-config policy/config.json`;
 
 const USAGE = `npx pulumi-intune-remote-assistance partners [options]
 
@@ -79,6 +93,7 @@ export async function main(
 ): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "partners") return partners(rest, out, err);
+  if (command === "pulumi") return pulumi(rest, out, err);
   if (command === "emulator") {
     const emulator = require("../emulator/cli") as typeof import("../emulator/cli");
     return emulator.main(rest, out, err);
@@ -88,6 +103,44 @@ export async function main(
     command === undefined || help ? COMMANDS : `Unknown command '${command}'.\n\n${COMMANDS}`,
   );
   return help ? 0 : 2;
+}
+
+/** `pulumi`: the Pulumi CLI on the project in this folder, its program inline where the CLI cannot run it. */
+async function pulumi(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
+    (argv.length === 0 ? err : out)(PULUMI_USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const cli = findPulumiCli();
+  if (!cli) {
+    err(
+      `No Pulumi CLI found (looked ${cliPlaces()}). Install it (https://www.pulumi.com/docs/install/: ` +
+        "curl -fsSL https://get.pulumi.com | sh), or in a checkout of this project run npm run pulumi-cli.",
+    );
+    return 1;
+  }
+  let program = "";
+  if (!hasNodeLanguagePlugin(cli.path)) {
+    try {
+      program = projectProgram(process.cwd());
+    } catch (e) {
+      if (["up", "update", "preview", "refresh", "destroy"].includes(argv[0])) {
+        err((e as Error).message);
+        return 1;
+      }
+    }
+  }
+  const result = await runPulumi(cli.path, argv, {
+    cwd: process.cwd(),
+    env: process.env,
+    program,
+    interactive: true,
+  });
+  return result.code;
 }
 
 /** `partners`: lists a tenant's partners. */

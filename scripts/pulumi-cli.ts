@@ -3,14 +3,15 @@
  * absolute path as the last line of stdout (progress goes to stderr):
  *
  * 1. `pulumi` on PATH (or a CLI found where Pulumi's installers put it), at least that version;
- * 2. a build for that version in `.pulumi-cli/v<version>/` made before;
- * 3. a build with Go, from the Go modules `tools/pulumi-cli` requires (the first takes minutes, later ones are
- *    step 2 and take a second);
- * 4. `PulumiCommand.install` from https://get.pulumi.com (the path users with internet have).
+ * 2. a CLI for that version in `.pulumi-cli/v<version>/` installed or built before;
+ * 3. `PulumiCommand.install` from https://get.pulumi.com: the official CLI with its language plugins, wherever
+ *    the internet is reachable (it fails at once where it is not);
+ * 4. a build with Go, from the Go modules `tools/pulumi-cli` requires (the first takes minutes, later ones are
+ *    step 2 and take a second).
  *
  * A build brings this project's launchers for the plugins a Node program needs beside the CLI
  * (`tools/pulumi-cli/plugins`). The Node.js language plugin is not among them: its Go module is not served by
- * the module proxy here, so programs run inline (see scripts/inline.ts and docs/testing.md).
+ * the module proxy here, so programs run inline (`npx pulumi-intune-remote-assistance pulumi`, provider/inline.ts).
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -31,6 +32,7 @@ import {
   PACKAGE_ROOT as root,
   type PulumiCli,
 } from "../provider/pulumiCli";
+import { hasNodeLanguagePlugin } from "../provider/runPulumi";
 
 const toolsDir = join(root, "tools", "pulumi-cli");
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -124,11 +126,28 @@ async function install(version: string): Promise<string> {
   return cli.command;
 }
 
+/** What kind of CLI `cli` is, for the person who asked for one: whether it runs a Node.js project itself. */
+export function cliKind(cli: string): string {
+  return hasNodeLanguagePlugin(cli)
+    ? `A full Pulumi CLI (its Node.js language plugin is there): pulumi up runs a Node.js project as it is.`
+    : `A Pulumi CLI without the Node.js language plugin (built from its Go modules): in your project's folder, ` +
+        "run its commands as npx pulumi-intune-remote-assistance pulumi up (preview, refresh, destroy, --policy-pack " +
+        "<folder>), which runs the program inline; plain pulumi up fails with no language plugin 'pulumi-language-nodejs'.";
+}
+
 /** Finds or makes the CLI; throws one error naming each way tried. */
 export async function pulumiCli(version = lockedSdkVersion()): Promise<PulumiCli> {
   const tried: string[] = [];
   const found = findPulumiCli({ minimum: version, root, tried });
   if (found) return { ...found, path: found.path === "pulumi" ? onPath("pulumi")! : found.path };
+  try {
+    const path = await install(version);
+    return { path, version, source: "PulumiCommand.install" };
+  } catch (e) {
+    const reason = (e as Error).message.split("\n")[0];
+    tried.push(`installing it with PulumiCommand.install: ${reason}`);
+    log(`No official download (${reason}).`);
+  }
   if (onPath("go")) {
     try {
       const path = buildWithGo(version);
@@ -138,12 +157,6 @@ export async function pulumiCli(version = lockedSdkVersion()): Promise<PulumiCli
     }
   } else {
     tried.push("building it with Go: no go on PATH");
-  }
-  try {
-    const path = await install(version);
-    return { path, version, source: "PulumiCommand.install" };
-  } catch (e) {
-    tried.push(`installing it with PulumiCommand.install: ${(e as Error).message.split("\n")[0]}`);
   }
   throw new Error(
     `No Pulumi CLI ${version} or later could be found or made:\n${tried.map((t) => `  - ${t}`).join("\n")}\n` +
@@ -157,6 +170,7 @@ if (require.main === module) {
     (cli) => {
       if (compareVersions(cli.version, lockedSdkVersion()) !== 0)
         log(`Using ${cli.source}'s pulumi ${cli.version} (the SDK is ${lockedSdkVersion()}).`);
+      log(cliKind(cli.path));
       console.log(cli.path);
     },
     (e: unknown) => {

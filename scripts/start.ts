@@ -10,14 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmulator } from "../emulator";
 import { PACKAGE_ROOT as root } from "../provider/pulumiCli";
-import { runPulumi } from "./pulumi";
-import { pulumiCli } from "./pulumi-cli";
+import { runPulumi } from "../provider/runPulumi";
+import { cliKind, pulumiCli } from "./pulumi-cli";
 
 const program = join(root, "examples", "adopt-teamviewer", "index.ts");
 
 async function main(): Promise<number> {
   const cli = await pulumiCli();
   console.log(`Pulumi CLI ${cli.version} (${cli.source}): ${cli.path}`);
+  console.log(cliKind(cli.path));
   const emulator = await startEmulator({ profile: "realistic" });
   const backend = join(root, ".pulumi-state");
   rmSync(backend, { recursive: true, force: true }); // the emulator's tenant is new on every run

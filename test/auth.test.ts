@@ -310,12 +310,12 @@ describe("explaining a failed token request", () => {
     [
       "an untrusted certificate, from the probe's TLS error",
       { kind: "untrusted", code: "DEPTH_ZERO_SELF_SIGNED_CERT" },
-      /does not trust the authority's TLS certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Against the emulator, export NODE_EXTRA_CA_CERTS/,
+      /does not trust the authority's TLS certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. Against the emulator, export NODE_EXTRA_CA_CERTS as `npx pulumi-intune-remote-assistance emulator` prints it/,
     ],
     [
       "an unreachable authority, from the probe's network error",
-      { kind: "unreachable", code: "ECONNREFUSED" },
-      /Entra's authority cannot be reached \(ECONNREFUSED\): check intune:authorityHost/,
+      { kind: "unreachable", code: "ECONNREFUSED", authorityHost: "https://login.example" },
+      /Entra's authority https:\/\/login\.example cannot be reached \(ECONNREFUSED\): check intune:authorityHost/,
       /NODE_EXTRA_CA_CERTS/,
     ],
     [

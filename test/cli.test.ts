@@ -130,6 +130,25 @@ describe("npx pulumi-intune-remote-assistance partners", function () {
     );
   });
 
+  it("fails within seconds, naming the endpoint, when nothing answers at the Graph endpoint", async () => {
+    const started = Date.now();
+    const result = await run(["partners"], { ...emu().env(), INTUNE_GRAPH_ENDPOINT: "http://127.0.0.1:1" });
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /no connection to http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): check intune:graphEndpoint \(INTUNE_GRAPH_ENDPOINT\)/,
+    );
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  });
+
+  it("fails within seconds, naming the authority, when nothing answers at the token endpoint", async () => {
+    const started = Date.now();
+    const result = await run(["partners"], { ...emu().env(), AZURE_AUTHORITY_HOST: "https://127.0.0.1:1" });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /127\.0\.0\.1:1/);
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  });
+
   it("says how to name a tenant when none is set, and exits 1", async () => {
     const result = await run(["partners"], { ...emu().env(), AZURE_TENANT_ID: undefined });
     assert.equal(result.status, 1);

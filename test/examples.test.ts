@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE, REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider";
 import { ProviderHost, Stack } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
+import { hasNodeLanguagePlugin } from "../provider/runPulumi";
 import { otherCheckout } from "./support/checkout";
 import { realCli } from "./support/realEngine";
 import { copiedExample, registerProgram, type Registered } from "./support/installed";
@@ -206,8 +207,11 @@ describe("npm start", function () {
     assert.equal(status, 1);
     assert.match(stderr, /No Pulumi CLI \d+\.\d+\.\d+ or later could be found or made:/);
     assert.match(stderr, /- no pulumi on PATH/);
-    assert.match(stderr, /- building it with Go: no go on PATH/);
-    assert.match(stderr, /- installing it with PulumiCommand\.install: /);
+    assert.match(
+      stderr,
+      /- installing it with PulumiCommand\.install: [^\n]*\n\s+- building it with Go: no go on PATH/,
+      "the official download is tried before a Go build",
+    );
     assert.match(stderr, /curl -fsSL https:\/\/get\.pulumi\.com \| sh/);
   });
 
@@ -224,7 +228,15 @@ describe("npm start", function () {
       env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
     });
     assert.equal(result.status, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      hasNodeLanguagePlugin(cli!.path)
+        ? /^A full Pulumi CLI/m
+        : /^A Pulumi CLI without the Node\.js language plugin .*run its commands as npx pulumi-intune-remote-assistance pulumi up/m,
+      "it says which kind of CLI it found, and how to run a stack of one's own with it",
+    );
     assert.match(result.stdout, /\$ pulumi up --yes --refresh/);
+    assert.doesNotMatch(result.stdout, /\[diff:/, "the refresh after onboarding shows no diff");
     assert.match(result.stdout, /\$ pulumi stack output onboardingStatus\nonboarded\n/);
     assert.match(
       result.stdout,

@@ -300,3 +300,29 @@ describe("the emulator from the installed package", function () {
     }
   });
 });
+
+describe("the packed manifest", function () {
+  this.timeout(300_000);
+
+  it("carries no install-time script, so that installing the tarball runs nothing and warns of nothing", async () => {
+    const dir = await installedProgram(LOCKED_SDK);
+    const manifest = JSON.parse(
+      readFileSync(join(dir, "node_modules", "pulumi-intune-remote-assistance", "package.json"), "utf8"),
+    ) as { scripts?: Record<string, string> };
+    const runAtInstall = ["preinstall", "install", "postinstall", "prepare"];
+    assert.deepEqual(
+      Object.keys(manifest.scripts ?? {}).filter((s) => runAtInstall.includes(s)),
+      [],
+    );
+    const again = freshDir("reinstall");
+    writeFileSync(join(again, "package.json"), JSON.stringify({ name: "reinstall", private: true }));
+    const tarball = readFileSync(join(dir, "package.json"), "utf8").match(/file:([^"]+\.tgz)/)![1];
+    const installed = await run(
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=peer", tarball],
+      again,
+    );
+    assert.equal(installed.status, 0, installed.output);
+    assert.doesNotMatch(installed.output, /install-scripts/);
+  });
+});

@@ -8,9 +8,9 @@
  */
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { hasNodeLanguagePlugin } from "../scripts/pulumi";
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { hasNodeLanguagePlugin, policyPackLauncher } from "../provider/runPulumi";
 import { ProviderHost } from "../testing/engine";
 import { INTUNE_ROW_NAME, type Emulator } from "../emulator";
 import { useEmulator } from "./support/emulator";
@@ -18,7 +18,15 @@ import { overlapped } from "./support/overlapped";
 import { copiedExample, freshDir, installedProgram, LOCKED_SDK, run } from "./support/installed";
 import { readmeMessageRows } from "./support/readme";
 import { REPO_ROOT } from "./support/repo";
-import { isRunning, killEngine, programText, realCli, RealStack, type Decl } from "./support/realEngine";
+import {
+  isRunning,
+  killEngine,
+  machineEnv,
+  programText,
+  realCli,
+  RealStack,
+  type Decl,
+} from "./support/realEngine";
 import { CliEngine, HarnessEngine, Labels, type Engine, type Outcome } from "./support/twins";
 
 const { cli, why } = realCli();
@@ -641,6 +649,64 @@ describe("what users run, through the real Pulumi engine", function () {
     assert.equal(emu().intuneRow(tenantId)?.status, "onboarding");
   });
 
+  test("runs a user's own project folder with the CLI npm run pulumi-cli provides, as the README says: npx pulumi-intune-remote-assistance pulumi up, preview, refresh (no diff), the shipped policy pack, destroy", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    // A project of the test's own: its Pulumi.yaml and index.js, the package installed from the tarball.
+    const project = freshDir("own-project");
+    symlinkSync(join(await installedProgram(LOCKED_SDK), "node_modules"), join(project, "node_modules"));
+    writeFileSync(join(project, "Pulumi.yaml"), "name: my-connector\nruntime: nodejs\n");
+    const settings: Decl = { kind: "settings", name: "remote-help", args: { blockChat: true } };
+    writeFileSync(join(project, "index.js"), programText([...tv(), settings]));
+    const pack = await installedPolicyPack();
+    writeFileSync(
+      join(pack, "teardown.json"),
+      JSON.stringify({ "intune-partner-teardown": { teardown: true } }),
+    );
+    const env = {
+      ...machineEnv(freshDir("backend-own"), emu().env({ tenantId })),
+      PATH: [dirname(cli!.path), process.env.PATH].join(delimiter),
+    };
+    const npx = async (...args: string[]) => {
+      const result = await run("npx", ["pulumi-intune-remote-assistance", "pulumi", ...args], project, env);
+      assert.equal(result.status, 0, result.output);
+      return result.stdout;
+    };
+    await npx("stack", "init", "dev", "--non-interactive");
+    emu().clearLog({ tenantId });
+    await npx("up", "--yes", "--non-interactive");
+    const sorted = () => emu().calls({ tenantId }).sort();
+    assert.deepEqual(sorted(), [`GET ${P}`, `GET ${S}`, `PATCH ${S}`, `POST ${P}/${row.id}/beginOnboarding`]);
+    emu().clearLog({ tenantId });
+    const preview = await npx("preview", "--non-interactive", "--expect-no-changes");
+    assert.match(preview, /3 unchanged/);
+    for (const flags of [[], ["--run-program"]]) {
+      const refreshed = await npx("refresh", "--yes", "--non-interactive", ...flags);
+      assert.doesNotMatch(refreshed, /\[diff:/, `unchanged resources show no diff (refresh ${flags})`);
+    }
+    assert.deepEqual(
+      sorted(),
+      [...Array(4).fill(`GET ${P}/${row.id}`), ...Array(4).fill(`GET ${S}`)],
+      "two passes each",
+    );
+    emu().clearLog({ tenantId });
+    const torn = await npx(
+      "up",
+      "--yes",
+      "--non-interactive",
+      "--policy-pack",
+      pack,
+      "--policy-pack-config",
+      join(pack, "teardown.json"),
+    );
+    assert.match(torn, /\[remediate\] +intune-partner-teardown/);
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
+    emu().clearLog({ tenantId });
+    await npx("destroy", "--yes", "--non-interactive");
+    assert.equal(emu().intuneRow(tenantId)?.status, "notOnboarded", "adopted: left in the tenant");
+    assert.ok(emu().intuneRow(tenantId), "never deleted");
+  });
+
   test("refuses the import option before anything runs, and says how to adopt instead", async () => {
     const tenantId = emu().newTenant();
     const row = emu().intuneRow(tenantId)!;
@@ -724,26 +790,6 @@ function installedPolicyPack(): Promise<string> {
     return pack;
   })();
   return policyPack;
-}
-
-/**
- * A launcher for a Node.js policy pack, run as a binary analyzer plugin (`--policy-pack <launcher>`): what the
- * Node.js language plugin does for `--policy-pack <folder>`, which the CLI built here lacks.
- */
-function policyPackLauncher(pack: string): string {
-  const launcher = join(pack, "run-pack");
-  if (existsSync(launcher)) return launcher; // tests side by side share it
-  writeFileSync(
-    launcher,
-    `#!/bin/sh
-# Runs this folder's policy pack as the Node.js language plugin would: @pulumi/pulumi's policy-pack runner.
-cd "$(dirname "$0")" || exit 1
-script=$(node -e 'process.stdout.write(require.resolve("@pulumi/pulumi/cmd/run-policy-pack"))') || exit 1
-exec node "$script" "$1" .
-`,
-    { mode: 0o755 },
-  );
-  return launcher;
 }
 
 /** Asserts that the README's "After an interrupted run" row containing `key` is in `output`, as it says. */

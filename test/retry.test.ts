@@ -104,6 +104,12 @@ describe("decideRetry", () => {
       { action: "retry", delayInMs: 1000, because: "no connection" },
     ],
     [
+      "retries a refused connection a few times only, as a server error",
+      { kind: "notSent" },
+      { retriesSoFar: 3 },
+      { action: "fail", reason: "retriesExhausted" },
+    ],
+    [
       "does not re-send a create whose connection dropped",
       { kind: "connectionLost" },
       { idempotent: false },

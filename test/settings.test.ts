@@ -85,7 +85,7 @@ describe("resolveSettings", () => {
   it("names both keys when a secret is set without a client id", () => {
     assert.throws(
       () => resolveSettings(none, { AZURE_CLIENT_SECRET: "x" }),
-      /intune:auth clientSecret \(chosen under intune:auth default by what is set\) needs intune:clientId \(AZURE_CLIENT_ID\)/,
+      /intune:auth clientSecret \(chosen because intune:auth is default and a client secret is set \(intune:clientSecret or AZURE_CLIENT_SECRET\)\) needs intune:clientId \(AZURE_CLIENT_ID\)/,
     );
   });
 

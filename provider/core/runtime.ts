@@ -85,7 +85,7 @@ function graphFor(tenantId: string): GraphClient {
       () => createCredential(credential, tenantId),
       `${s.graphEndpoint}/.default`,
       tenantId,
-      `intune:auth ${s.credential.kind}`,
+      `intune:auth ${s.credential.kind}${s.credential.chosenBecause ? ` (${s.credential.chosenBecause})` : ""}`,
       Date.now,
       s.credential.authorityHost,
     );

@@ -145,8 +145,18 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     ],
     deviceCode: [["intune:clientId (AZURE_CLIENT_ID)", clientId]],
   };
-  const why =
-    chosen === "default" && kind !== "default" ? ` (chosen under intune:auth default by what is set)` : "";
+  const setting: Partial<Record<CredentialKind, string>> = {
+    clientSecret: "a client secret is set (intune:clientSecret or AZURE_CLIENT_SECRET)",
+    clientCertificate:
+      "a client certificate is set (intune:clientCertificatePath or AZURE_CLIENT_CERTIFICATE_PATH)",
+    workloadIdentity:
+      "a federated token file is set (intune:federatedTokenFile or AZURE_FEDERATED_TOKEN_FILE)",
+  };
+  const chosenBecause =
+    chosen === "default" && kind !== undefined && kind !== "default"
+      ? `chosen because intune:auth is default and ${setting[kind]}`
+      : undefined;
+  const why = chosenBecause ? ` (${chosenBecause})` : "";
   for (const [key, value] of (kind && needs[kind]) || []) {
     if (value === undefined) problems.push(`intune:auth ${kind}${why} needs ${key}`);
   }
@@ -172,6 +182,7 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     graphEndpoint,
     credential: {
       kind: kind!,
+      chosenBecause,
       clientId,
       clientSecret,
       clientCertificatePath,

@@ -16,6 +16,8 @@ export type CredentialKind = (typeof credentialKinds)[number];
 /** How to build a credential. Holds secrets: never log, serialize or put it in an error. */
 export interface CredentialSettings {
   kind: CredentialKind;
+  /** Why `kind` was chosen when `intune:auth` is `default`: what is set (`AZURE_CLIENT_SECRET`…). */
+  chosenBecause?: string;
   clientId?: string;
   clientSecret?: string;
   clientCertificatePath?: string;
@@ -189,7 +191,7 @@ export type Discovery =
   | { kind: "answered" }
   | { kind: "refused"; status: number; description: string }
   | { kind: "untrusted"; code: string }
-  | { kind: "unreachable"; code: string };
+  | { kind: "unreachable"; code: string; authorityHost: string };
 
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/i;
 
@@ -213,7 +215,7 @@ export async function probeDiscovery(
     const code = String((e as { code?: string }).code ?? (e as Error).name ?? "");
     return TLS_CODES.test(code) || TLS_CODES.test((e as Error).message)
       ? { kind: "untrusted", code }
-      : { kind: "unreachable", code: code || (e as Error).message };
+      : { kind: "unreachable", code: code || (e as Error).message, authorityHost: new URL(url).origin };
   }
 }
 
@@ -238,7 +240,7 @@ export function explainAuthFailure(reason: string, tenantId?: string, discovery?
   }
   if (discovery?.kind === "unreachable") {
     return (
-      `${first}. Entra's authority cannot be reached (${discovery.code}): check intune:authorityHost ` +
+      `${first}. Entra's authority ${discovery.authorityHost} cannot be reached (${discovery.code}): check intune:authorityHost ` +
       "(AZURE_AUTHORITY_HOST), intune:cloud and the network."
     );
   }
@@ -256,7 +258,7 @@ export function explainAuthFailure(reason: string, tenantId?: string, discovery?
     return (
       `${first}. Entra's discovery document could not be fetched: ${why}. Against the emulator, export ` +
       "NODE_EXTRA_CA_CERTS as " +
-      "`npm run emulator` prints it; behind a TLS-inspecting proxy, export NODE_EXTRA_CA_CERTS with its CA; " +
+      "`npx pulumi-intune-remote-assistance emulator` prints it (`npm run emulator` in a checkout); behind a TLS-inspecting proxy, export NODE_EXTRA_CA_CERTS with its CA; " +
       "else check intune:authorityHost (AZURE_AUTHORITY_HOST) and the network."
     );
   }

@@ -169,7 +169,13 @@ export class GraphClient {
         }
       } else {
         outcome = attempt.outcome;
-        error = transportError(attempt, method, path, clientRequestId, this.timeoutInMs, earlierRequestIds);
+        error = transportError(
+          attempt,
+          { method, path, origin: new URL(url).origin },
+          clientRequestId,
+          this.timeoutInMs,
+          earlierRequestIds,
+        );
       }
       const decision = decideRetry(
         outcome,
@@ -321,8 +327,7 @@ export function grantsOf(token: string): string[] | undefined {
 
 function transportError(
   attempt: Extract<Attempt, { kind: "failure" }>,
-  method: string,
-  path: string,
+  { method, path, origin }: { method: string; path: string; origin: string },
   clientRequestId: string,
   timeoutInMs: number,
   earlierRequestIds: string[],
@@ -333,7 +338,9 @@ function transportError(
     code: timedOut ? GraphError.TIMEOUT : GraphError.CONNECTION_FAILED,
     message: timedOut
       ? `no answer within ${seconds(timeoutInMs)} (intune:requestTimeoutSeconds)`
-      : `the connection failed${code ? ` (${code})` : ""}`,
+      : attempt.outcome.kind === "notSent"
+        ? `no connection to ${origin}${code ? ` (${code})` : ""}: check intune:graphEndpoint (INTUNE_GRAPH_ENDPOINT) and the network`
+        : `the connection failed${code ? ` (${code})` : ""}`,
     method,
     path,
     clientRequestId,

@@ -67,7 +67,11 @@ export function isServerError(status: number): boolean {
   );
 }
 
-/** Retries of a server error: a few, since a 500 that lasts is a real failure to report, not to wait out. */
+/**
+ * Retries of a server error or of a refused connection: a few, since a 500 that lasts is a real failure to
+ * report, and an endpoint that refuses connections (a wrong `intune:graphEndpoint`, nothing listening) is not
+ * waited out for minutes; a refusal that is transient passes within them.
+ */
 export const SERVER_ERROR_RETRIES = 3;
 
 /** Decides whether to retry an attempt, and after how long. */
@@ -83,8 +87,8 @@ export function decideRetry(
   const safeToRepeat =
     ctx.idempotent || outcome.kind === "notSent" || (outcome.kind === "status" && outcome.status === 429);
   if (!safeToRepeat) return { action: "fail", reason: "notIdempotent" };
-  const serverError = outcome.kind === "status" && isServerError(outcome.status);
-  const maxRetries = serverError ? Math.min(options.maxRetries, SERVER_ERROR_RETRIES) : options.maxRetries;
+  const few = outcome.kind === "notSent" || (outcome.kind === "status" && isServerError(outcome.status));
+  const maxRetries = few ? Math.min(options.maxRetries, SERVER_ERROR_RETRIES) : options.maxRetries;
   if (ctx.retriesSoFar >= maxRetries) return { action: "fail", reason: "retriesExhausted" };
   const retryAfterInMs = outcome.kind === "status" ? outcome.retryAfterInMs : undefined;
   const delayInMs = retryAfterInMs ?? backoffDelayInMs(ctx.retriesSoFar, ctx.random, options);

@@ -84,11 +84,13 @@ export class RemoteAssistancePartner extends pulumi.dynamic.Resource {
         onboardingUrl: undefined,
         adopt: undefined,
         partnerId: undefined,
-        connected: undefined,
         deleteOnDestroy: undefined,
         tenantId: undefined,
-        apiVersion: undefined,
         ...args,
+        // The defaults check applies, sent as the program's own: a refresh that runs the program then compares
+        // like with like, and shows no diff on an unchanged partner.
+        connected: args.connected ?? true,
+        apiVersion: args.apiVersion ?? "beta",
         onboardingStatus: undefined,
         lastConnectionDateTime: undefined,
         onboardingRequestExpiryDateTime: undefined,

@@ -1,14 +1,15 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./repo";
 
 /**
  * Another checkout: this package's files at another path, sharing the dependencies by symlink; without the
- * package itself, a checkout where `npm install` of it was never run.
+ * package itself, a checkout where `npm install` of it was never run. Removed when this process exits.
  */
 export function otherCheckout(options: { withPackage: boolean } = { withPackage: true }): string {
   const dir = mkdtempSync(join(tmpdir(), "intune-checkout-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   for (const name of ["package.json", "package-lock.json", "bin"])
     cpSync(join(REPO_ROOT, name), join(dir, name), { recursive: true });
   mkdirSync(join(dir, "node_modules"));

@@ -1,12 +1,12 @@
 /**
  * The real Pulumi engine: the CLI `npm run pulumi-cli` finds or builds, run on a program installed from the
  * packed tarball, with a file backend, a fresh `PULUMI_HOME`, a passphrase and no network. Programs run inline
- * (scripts/inline.ts) where the CLI has no Node.js language plugin.
+ * (provider/inline.ts) where the CLI has no Node.js language plugin.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findPulumiCli, type PulumiCli } from "../../provider/pulumiCli";
-import { runPulumi, type PulumiRun } from "../../scripts/pulumi";
+import { runPulumi, type PulumiRun } from "../../provider/runPulumi";
 import { freshDir, installedProgram, LOCKED_SDK, PROGRAM_NAME } from "./installed";
 
 /** The CLI the suite runs, or why it does not run. */
@@ -141,7 +141,8 @@ export interface ExportedResource {
   pendingReplacement?: boolean;
 }
 
-function machineEnv(backend: string, env: Record<string, string>): NodeJS.ProcessEnv {
+/** The environment of one "machine": its own PULUMI_HOME, `backend`, a passphrase, no update check, and `env`. */
+export function machineEnv(backend: string, env: Record<string, string>): NodeJS.ProcessEnv {
   const home = freshDir("pulumi-home");
   mkdirSync(backend, { recursive: true });
   const clean = Object.fromEntries(

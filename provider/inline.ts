@@ -31,7 +31,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const program = resolve(programFile);
   if (program.endsWith(".ts")) {
-    require(fromProgram("ts-node")).register({
+    let tsNode: { register(options: object): void };
+    try {
+      tsNode = require(fromProgram("ts-node"));
+    } catch {
+      process.stderr.write(
+        `inline.js: ${program} is TypeScript, and ts-node is not installed in ${process.cwd()}: npm install --save-dev ts-node typescript\n`,
+      );
+      return 1;
+    }
+    tsNode.register({
       transpileOnly: true,
       compilerOptions: { module: "commonjs", target: "ES2022", esModuleInterop: true },
     });
