@@ -319,13 +319,7 @@ export async function runFaultMatrix(
       emulator.clearLog();
       if (f.fault === "revoke") emulator.entra.revokeTokens(tenantId);
       else emulator.faults.add(withDate(f.fault), { ...op.key, tenantId }, f.times);
-      let cell: Cell | undefined;
-      let error: Error | undefined;
-      try {
-        cell = await op.run(tenantId, seeded);
-      } catch (e) {
-        error = e as Error;
-      }
+      const { cell, error } = await outcome(op.run(tenantId, seeded));
       emulator.faults.clear();
       const requests = emulator.requests.length;
       const mustComplete = f.transient && !f.permanentFor?.includes(op.name);
@@ -405,13 +399,7 @@ export async function runEngineLostCells(
     await running;
     emulator.faults.clear();
     // The next up, with what the state recorded before the loss.
-    let cell: Cell | undefined;
-    let error: Error | undefined;
-    try {
-      cell = await op.run(tenantId, seeded);
-    } catch (e) {
-      error = e as Error;
-    }
+    const { cell, error } = await outcome(op.run(tenantId, seeded));
     if (cell) {
       const wrong = op.succeeded(store, seeded, cell);
       if (wrong) violations.push(`the next up: ${wrong}`);
@@ -457,6 +445,15 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 async function waitFor(condition: () => boolean, timeoutInMs: number): Promise<boolean> {
   for (const deadline = Date.now() + timeoutInMs; !condition() && Date.now() < deadline;) await sleep(10);
   return condition();
+}
+
+/** What an operation came to: its cell, or the error it failed with. */
+async function outcome(run: Promise<Cell>): Promise<{ cell?: Cell; error?: Error }> {
+  try {
+    return { cell: await run };
+  } catch (e) {
+    return { error: e as Error };
+  }
 }
 
 function withDate(fault: Fault): Fault {

@@ -6,9 +6,16 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENGINE_LOST_EXIT_CODE, engineLostBecause, type EngineSign } from "../provider/core/lifeline";
+import * as http2 from "node:http2";
+import { startEmulator } from "../emulator";
+import {
+  ENGINE_LOST_EXIT_CODE,
+  engineLostBecause,
+  watchEngine,
+  type EngineSign,
+} from "../provider/core/lifeline";
 import { FakeEngine, ProviderHost, programInputs, urnOf } from "../testing/engine";
-import { useEmulator } from "./support/emulator";
+import { clientFor, useEmulator } from "./support/emulator";
 import { REPO_ROOT as REPO } from "./support/repo";
 
 const P = "/remoteAssistancePartners";
@@ -40,6 +47,69 @@ describe("engineLostBecause", () => {
   for (const [when, sign, lost] of cases)
     it(`${lost ? "is lost" : "is not lost"} when ${when}`, () =>
       assert.equal(engineLostBecause(sign) !== undefined, lost, engineLostBecause(sign)));
+});
+
+describe("watchEngine's gate, which every Graph request passes", function () {
+  this.timeout(20_000);
+  const settled = (p: Promise<void>, ms = 300) =>
+    Promise.race([
+      p.then(() => "open" as const),
+      new Promise<"held">((r) => setTimeout(() => r("held"), ms)),
+    ]);
+
+  it("lets requests through while the engine is there, and holds them for good once it is gone", async () => {
+    const engine = new FakeEngine();
+    await engine.start();
+    const reasons: string[] = [];
+    const watch = watchEngine({ engineAddress: engine.address, onLost: (r) => reasons.push(r) });
+    try {
+      await new Promise((r) => setTimeout(r, 200)); // connected
+      assert.equal(await settled(watch.gate()), "open");
+      engine.stop();
+      await until(() => reasons.length > 0, 2_000);
+      assert.deepEqual(reasons, ["the engine's gRPC address closed and refuses connections"]);
+      assert.equal(await settled(watch.gate(), 1_000), "held");
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it("holds requests while a closed connection is checked, and lets them through when the engine answers", async () => {
+    // An engine that drops each connection after a moment but keeps listening.
+    const server = http2.createServer();
+    server.on("session", (session) => setTimeout(() => session.destroy(), 300));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const reasons: string[] = [];
+    const watch = watchEngine({
+      engineAddress: `127.0.0.1:${(server.address() as { port: number }).port}`,
+      onLost: (r) => reasons.push(r),
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(await settled(watch.gate(), 2_000), "open");
+      assert.deepEqual(reasons, []);
+    } finally {
+      watch.stop();
+      server.close();
+    }
+  });
+
+  it("keeps a Graph client from sending while its gate holds", async () => {
+    const emulator = await startEmulator({ throttle: false });
+    emulator.trustInProcess();
+    try {
+      const { client } = clientFor(emulator, { beforeAttempt: () => new Promise<void>(() => undefined) });
+      void client.send({
+        method: "GET",
+        path: "/deviceManagement/remoteAssistancePartners",
+        apiVersion: "beta",
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(emulator.calls(), []);
+    } finally {
+      await emulator.close();
+    }
+  });
 });
 
 describe("a dynamic-provider host that loses its engine", function () {

@@ -10,7 +10,8 @@
  *
  * On the first of them the process exits at once with {@link ENGINE_LOST_EXIT_CODE}: it starts no further Graph
  * request, answers nothing more, and retries nothing. A request already on the wire is left to Graph; the next
- * `pulumi up` or `refresh` reads what it did.
+ * `pulumi up` or `refresh` reads what it did. Every Graph request passes {@link engineGate} first: it checks the
+ * parent at once, and waits while a closed connection to the engine is being checked.
  */
 import { writeSync } from "node:fs";
 import * as http2 from "node:http2";
@@ -52,22 +53,30 @@ export interface WatchOptions {
   parentPollInMs?: number;
 }
 
-/**
- * Watches for the loss of the engine; returns a function that stops watching. Its timer and connection do not
- * keep the process alive.
- */
-export function watchEngine(options: WatchOptions): () => void {
+/** A watch on the engine: {@link EngineWatch.gate} before each Graph request, {@link EngineWatch.stop} to end it. */
+export interface EngineWatch {
+  /**
+   * Resolves when a request may start: at once while the engine is there, after the check when the connection to
+   * it just closed; never once it is gone. Checks the parent process first, synchronously.
+   */
+  gate(): Promise<void>;
+  stop(): void;
+}
+
+/** Watches for the loss of the engine. Its timer and connection do not keep the process alive. */
+export function watchEngine(options: WatchOptions): EngineWatch {
   let stopped = false;
+  let gone = false;
+  const never = new Promise<void>(() => undefined);
   const lost = (reason: string | undefined) => {
     if (!reason || stopped) return;
+    gone = true;
     stop();
     options.onLost(reason);
   };
   const startPpid = process.ppid;
-  const timer = setInterval(
-    () => lost(engineLostBecause({ kind: "parent", startPpid, ppid: process.ppid })),
-    options.parentPollInMs ?? 500,
-  );
+  const checkParent = () => lost(engineLostBecause({ kind: "parent", startPpid, ppid: process.ppid }));
+  const timer = setInterval(checkParent, options.parentPollInMs ?? 500);
   timer.unref();
   // An error event on a pipe also keeps it from becoming an uncaughtException, which the SDK's host would log
   // to that same pipe, raising another: the loop that spins a core.
@@ -80,6 +89,8 @@ export function watchEngine(options: WatchOptions): () => void {
   for (const [stream, listener] of outputs) stream.on("error", listener);
   let session: http2.ClientHttp2Session | undefined;
   let seenAlive = false;
+  // Set while a closed connection is being checked: requests wait for the verdict.
+  let checking: Promise<void> | undefined;
   const connect = () => {
     if (stopped || !options.engineAddress) return;
     const current = http2.connect(`http://${options.engineAddress}`);
@@ -88,18 +99,24 @@ export function watchEngine(options: WatchOptions): () => void {
     current.once("connect", () => (seenAlive = true));
     // A new connection answers whether the engine is there: refused, it is gone; connected, watch it again.
     current.once("close", () => {
-      if (stopped) return;
-      const probe = http2.connect(`http://${options.engineAddress}`);
-      probe.unref();
-      probe.once("connect", () => {
-        probe.close();
-        setTimeout(connect, 1_000).unref();
-      });
-      probe.once("error", (e: NodeJS.ErrnoException) => {
-        const reconnect = e.code === "ECONNREFUSED" ? "refused" : "failed";
-        lost(engineLostBecause({ kind: "channel", reconnect, seenAlive }));
-        // An address that never answered is not watched again: the parent and the pipes still are.
-        if (!stopped && seenAlive) setTimeout(connect, 1_000).unref();
+      if (stopped || !seenAlive) return; // an address that never answered is not watched
+      checking = new Promise<void>((resolve) => {
+        const probe = http2.connect(`http://${options.engineAddress}`);
+        probe.unref();
+        probe.once("connect", () => {
+          probe.close();
+          checking = undefined;
+          resolve();
+          setTimeout(connect, 1_000).unref();
+        });
+        probe.once("error", (e: NodeJS.ErrnoException) => {
+          const reconnect = e.code === "ECONNREFUSED" ? "refused" : "failed";
+          lost(engineLostBecause({ kind: "channel", reconnect, seenAlive }));
+          if (stopped) return;
+          checking = undefined;
+          resolve();
+          setTimeout(connect, 1_000).unref();
+        });
       });
     });
     current.on("error", () => undefined); // its close follows
@@ -113,7 +130,14 @@ export function watchEngine(options: WatchOptions): () => void {
     // Later pipe errors stay handled: nothing may write them to a closed pipe again.
     for (const [stream] of outputs) stream.on("error", () => undefined);
   }
-  return stop;
+  return {
+    gate: async () => {
+      checkParent();
+      if (checking) await checking;
+      if (gone) await never;
+    },
+    stop,
+  };
 }
 
 /**
@@ -121,9 +145,8 @@ export function watchEngine(options: WatchOptions): () => void {
  * Does nothing outside a provider process (`engineAddress` undefined).
  */
 export function exitWithEngine(engineAddress: string | undefined): void {
-  if (!engineAddress || watching) return;
-  watching = true;
-  watchEngine({
+  if (!engineAddress || watch) return;
+  watch = watchEngine({
     engineAddress,
     onLost: (reason) => {
       try {
@@ -136,4 +159,12 @@ export function exitWithEngine(engineAddress: string | undefined): void {
   });
 }
 
-let watching = false;
+let watch: EngineWatch | undefined;
+
+/**
+ * What a Graph request awaits before it is sent: in a provider process whose engine is watched, that the engine
+ * is there (see {@link EngineWatch.gate}); elsewhere nothing.
+ */
+export function engineGate(): Promise<void> | undefined {
+  return watch?.gate();
+}

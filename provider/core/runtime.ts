@@ -11,6 +11,7 @@ import { Pacer } from "../graph/pacer";
 import { PartnersApi } from "../graph/partners";
 import { RemoteHelpApi } from "../graph/remoteHelp";
 import { isUnknown } from "./inputs";
+import { engineGate } from "./lifeline";
 import { report } from "./progress";
 import { resolveSettings, type ConfigLookup, type Settings } from "./settings";
 import { compareTenants, isTenantId } from "./tenants";
@@ -113,6 +114,7 @@ function graphFor(tenantId: string): GraphClient {
       requestTimeoutInMs: s.requestTimeoutInMs,
       onRetry: report,
       pacer,
+      beforeAttempt: engineGate,
     });
     clients.set(tenantKey(tenantId), client);
   }

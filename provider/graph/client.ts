@@ -25,6 +25,8 @@ export interface GraphClientOptions {
   requestTimeoutInMs?: number;
   /** Receives one line per retry wait, for the person running `pulumi up`. */
   onRetry?: (message: string) => void;
+  /** Awaited before each attempt is sent: a provider process whose engine is gone never sends it. */
+  beforeAttempt?: () => Promise<void> | undefined;
   /** Client-side pacing around every attempt (a {@link Pacer}); none when undefined. */
   pacer?: Pick<Pacer, "acquire" | "settle">;
   /** Source of jitter; `Math.random` by default. */
@@ -118,6 +120,7 @@ export class GraphClient {
       let attempt: Attempt | undefined;
       let retryAfterInMs: number | undefined;
       try {
+        await this.options.beforeAttempt?.();
         attempt = await this.attempt(url, request, token, clientRequestId, freshConnection);
         if (attempt.kind === "response") {
           const { headers } = attempt.response;
