@@ -30,7 +30,10 @@ export interface PulumiRunOptions {
   /** The program's directory (its Pulumi.yaml, or the inline program's node_modules). */
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** The program file run inline when the CLI has no Node.js language plugin. */
+  /**
+   * The program file run inline when the CLI has no Node.js language plugin; `""` for a project the CLI runs
+   * itself whatever plugins it has (`runtime: yaml`).
+   */
   program: string;
   /** Streams output as it comes (`npm start`); otherwise it is only collected. */
   echo?: boolean;
@@ -43,7 +46,7 @@ export interface PulumiRunOptions {
 /** Runs `pulumi <args>` (program commands inline where needed); resolves its exit code and output. */
 export function runPulumi(cli: string, args: string[], options: PulumiRunOptions): Promise<PulumiRun> {
   const full = hasNodeLanguagePlugin(cli, options.env);
-  const inline = RUNS_PROGRAM.has(args[0]) && !full;
+  const inline = RUNS_PROGRAM.has(args[0]) && !full && options.program !== "";
   const cliArgs = full ? args : withPolicyPackLaunchers(args);
   const [command, commandArgs] = inline
     ? [
@@ -76,8 +79,9 @@ export function runPulumi(cli: string, args: string[], options: PulumiRunOptions
 
 /**
  * The program file of the Pulumi project in `dir`, as the Node.js language plugin finds it: `main` of its
- * Pulumi.yaml (default the folder), and in a folder its package.json `main`, else `index.ts` or `index.js`.
- * Throws an error naming what is missing.
+ * Pulumi.yaml (default the folder), and in a folder its package.json `main`, else `index.ts` or `index.js`;
+ * `""` for a project of another runtime (`yaml`), which the CLI runs itself. Throws an error naming what is
+ * missing.
  */
 export function projectProgram(dir: string): string {
   const project = join(dir, "Pulumi.yaml");
@@ -85,7 +89,10 @@ export function projectProgram(dir: string): string {
     throw new Error(
       `No Pulumi.yaml in ${dir}: run this in your Pulumi project's folder (where pulumi new put it).`,
     );
-  const main = /^main:\s*['"]?([^'"\n#]+?)['"]?\s*(#.*)?$/m.exec(readFileSync(project, "utf8"))?.[1] ?? ".";
+  const text = readFileSync(project, "utf8");
+  const runtime = /^runtime:\s*(?:\n\s+name:\s*)?['"]?(\w+)/m.exec(text)?.[1];
+  if (runtime !== undefined && runtime !== "nodejs") return ""; // the CLI runs it with that runtime's host
+  const main = /^main:\s*['"]?([^'"\n#]+?)['"]?\s*(#.*)?$/m.exec(text)?.[1] ?? ".";
   const target = resolve(dir, main);
   if (existsSync(target) && statSync(target).isFile()) return target;
   const manifest = join(target, "package.json");
@@ -107,7 +114,9 @@ export function projectProgram(dir: string): string {
  */
 export function policyPackLauncher(pack: string): string {
   const dir = mkdtempSync(join(tmpdir(), "intune-policy-pack-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  if (launchers.size === 0)
+    process.once("exit", () => launchers.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  launchers.add(dir);
   const launcher = join(dir, "run-pack");
   writeFileSync(
     launcher,
@@ -121,6 +130,8 @@ exec node "$script" "$1" .
   );
   return launcher;
 }
+
+const launchers = new Set<string>();
 
 /** `args` with each `--policy-pack <folder>` of a Node.js policy pack replaced by its {@link policyPackLauncher}. */
 export function withPolicyPackLaunchers(args: string[]): string[] {

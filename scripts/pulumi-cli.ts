@@ -23,7 +23,7 @@ import {
   readFileSync,
   renameSync,
 } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import {
   cliVersion,
   compareVersions,
@@ -35,6 +35,7 @@ import {
 import { hasNodeLanguagePlugin } from "../provider/runPulumi";
 
 const toolsDir = join(root, "tools", "pulumi-cli");
+const yamlToolsDir = join(root, "tools", "pulumi-language-yaml");
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The @pulumi/pulumi version package-lock.json holds: the CLI is built at this version. */
@@ -113,6 +114,34 @@ function buildWithGo(version: string): string {
   return join(bin, "pulumi");
 }
 
+/**
+ * Builds Pulumi's YAML language host beside a CLI built from Go modules in `bin` (`pulumi-language-yaml`, from
+ * tools/pulumi-language-yaml), so that the CLI runs YAML projects; the official CLI ships its own. Nothing when
+ * it is there already; an Error saying why it could not.
+ */
+export function buildLanguageYaml(bin: string): string {
+  const output = join(bin, "pulumi-language-yaml");
+  if (existsSync(output)) return output;
+  const started = Date.now();
+  log("Building Pulumi's YAML language host with Go from its module (tools/pulumi-language-yaml)...");
+  const result = spawnSync(
+    "go",
+    ["build", "-trimpath", "-ldflags", "-s -w", "-o", `${output}.partial`, YAML_HOST_PACKAGE],
+    { cwd: yamlToolsDir, stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" },
+  );
+  if (result.error || result.status !== 0) {
+    throw new Error(
+      `go build of the YAML language host failed: ${result.error?.message ?? result.stderr.trim().split("\n").slice(-5).join("; ")}`,
+    );
+  }
+  renameSync(`${output}.partial`, output);
+  log(`Built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${output}`);
+  return output;
+}
+
+/** The Go package of Pulumi's YAML language host. */
+export const YAML_HOST_PACKAGE = "github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml";
+
 /** Installs the CLI with the Automation API (downloads from get.pulumi.com); an Error saying why it could not. */
 async function install(version: string): Promise<string> {
   const { PulumiCommand } = await import("@pulumi/pulumi/automation");
@@ -170,6 +199,13 @@ if (require.main === module) {
     (cli) => {
       if (compareVersions(cli.version, lockedSdkVersion()) !== 0)
         log(`Using ${cli.source}'s pulumi ${cli.version} (the SDK is ${lockedSdkVersion()}).`);
+      if (cli.source === "built with Go" || cli.source === ".pulumi-cli") {
+        try {
+          buildLanguageYaml(dirname(cli.path));
+        } catch (e) {
+          log(`${(e as Error).message}: YAML projects will not run with this CLI.`);
+        }
+      }
       log(cliKind(cli.path));
       console.log(cli.path);
     },

@@ -7,11 +7,14 @@ import { strict as assert } from "node:assert";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { INTUNE_ROW_NAME } from "../emulator";
+import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
 import { ProviderHost, Stack } from "../testing/engine";
 import { useEmulator } from "./support/emulator";
 import { runProgram } from "./support/program";
 import { freshDir, installedProgram, LOCKED_SDK, packedTarball, run } from "./support/installed";
 import { REPO_ROOT } from "./support/repo";
+
+const S_PATH = "/remoteAssistanceSettings";
 
 /** Every ```ts block of the README and the pages of docs/, with where it is. */
 function snippets(): { where: string; code: string }[] {
@@ -65,9 +68,26 @@ describe("the documentation's snippets", function () {
             stack: new Stack(host, type),
             resources: registered.filter((r) => r.type === type),
           }));
+          emu().clearLog({ tenantId });
           for (const { stack, resources } of stacks) {
             await stack.up(Object.fromEntries(resources.map((r) => [r.name, r.inputs])));
             for (const r of resources) assert.ok(stack.state.get(r.name)?.id, r.name);
+          }
+          // The README's figure for a create with an onboardingUrl is what its own snippet makes (an adopt: 2).
+          const partners = registered.filter((r) => r.type === REMOTE_ASSISTANCE_PARTNER_TYPE);
+          const created = partners.filter((r) => r.inputs.adopt !== true && r.inputs.partnerId === undefined);
+          if (
+            snippet.where.startsWith("README.md") &&
+            created.length === 1 &&
+            created[0].inputs.onboardingUrl
+          ) {
+            const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+            const figure = Number(/create 4 \((\d+) with an `onboardingUrl`/.exec(readme)?.[1]);
+            const adopts = partners.length - 1;
+            const calls = emu()
+              .calls({ tenantId })
+              .filter((c) => !c.includes(S_PATH));
+            assert.equal(calls.length - 2 * adopts, figure, calls.join("\n"));
           }
           const row = emu().intuneRow(tenantId)!;
           if (registered.some((r) => r.inputs.adopt === true))

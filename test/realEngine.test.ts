@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { hasNodeLanguagePlugin, policyPackLauncher } from "../provider/runPulumi";
 import { ProviderHost } from "../testing/engine";
@@ -751,6 +751,47 @@ describe("what users run, through the real Pulumi engine", function () {
   });
 });
 
+describe("a YAML project (runtime: yaml) run by the CLI with the YAML language host npm run pulumi-cli provides", function () {
+  this.timeout(120_000);
+
+  it("runs pulumi up in project mode, through npx pulumi-intune-remote-assistance pulumi as well, and reads the config", async function () {
+    const dirs = cli ? [dirname(cli.path), ...(process.env.PATH ?? "").split(delimiter)] : [];
+    if (!dirs.some((d) => d && existsSync(join(d, "pulumi-language-yaml")))) {
+      const reason = cli ? `no pulumi-language-yaml beside ${cli.path} or on PATH` : why;
+      if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
+        throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${reason}: npm run pulumi-cli builds it`);
+      console.log(`    (not run: ${reason})`);
+      this.skip();
+    }
+    const project = freshDir("yaml-project");
+    writeFileSync(
+      join(project, "Pulumi.yaml"),
+      "name: yaml-smoke\nruntime: yaml\nconfig:\n  greeting:\n    type: string\n    default: hello\noutputs:\n  message: ${greeting}, intune\n",
+    );
+    const env = {
+      ...machineEnv(freshDir("backend-yaml"), {}),
+      PATH: [dirname(cli!.path), process.env.PATH].join(delimiter),
+    };
+    const pulumi = async (...args: string[]) => {
+      const result = await run(cli!.path, [...args, "--non-interactive"], project, env);
+      assert.equal(result.status, 0, result.output);
+      return result.stdout;
+    };
+    await pulumi("stack", "init", "dev");
+    await pulumi("up", "--yes");
+    assert.equal((await pulumi("stack", "output", "message")).trim(), "hello, intune");
+    await pulumi("config", "set", "greeting", "hi");
+    const viaPackage = await run(
+      process.execPath,
+      [join(REPO_ROOT, "bin", "provider", "cli.js"), "pulumi", "up", "--yes", "--non-interactive"],
+      project,
+      env,
+    );
+    assert.equal(viaPackage.status, 0, viaPackage.output);
+    assert.equal((await pulumi("stack", "output", "message")).trim(), "hi, intune");
+  });
+});
+
 describe("a Pulumi.yaml project run by the CLI's own Node.js language plugin", function () {
   this.timeout(300_000);
   const emu = useEmulator({ profile: "realistic" });
@@ -801,8 +842,8 @@ function assertInterruptedRow(key: string, output: string): void {
 
 /**
  * Runs `args` on `stack`, kills the CLI and its parent (never the plugins) once Graph holds the tenant's first
- * `method` request, then checks that no provider process is left 10 s later and that Graph heard nothing after
- * the kill. Resolves the tenant's calls, the one in flight included.
+ * `method` request, then checks that no provider process is left within 10 s and that Graph heard nothing after
+ * the kill, past its held answer. Resolves the tenant's calls, the one in flight included.
  */
 async function killedMidRequest(
   emulator: Emulator,
@@ -817,10 +858,14 @@ async function killedMidRequest(
   for (let i = 0; i < 600 && !inFlight(); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(inFlight(), `Graph received no ${method} from pulumi ${args[0]}`);
   const plugins = killEngine(runner);
+  const killedAt = Date.now();
   const sent = emulator.calls({ tenantId });
   assert.notEqual((await killed).code, 0);
   assert.ok(plugins.length > 0, "the CLI had started its plugins");
-  await new Promise((r) => setTimeout(r, 10_000));
+  // Gone within 10 s, and past Graph's held answer (3 s), when an orphan would have gone on.
+  while (plugins.some(isRunning) && Date.now() - killedAt < 10_000)
+    await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 4_500 - Date.now())));
   const left = plugins.filter(isRunning);
   for (const pid of left) process.kill(pid, "SIGKILL"); // not left to the next test either
   assert.deepEqual(left, [], "no plugin process 10 s after the kill");

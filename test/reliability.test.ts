@@ -92,7 +92,7 @@ describe("chaos soak through the dynamic-provider host", function () {
   it("keeps every invariant when the engine is lost mid-step, each host exiting and the next step recovering as the README says", async () => {
     const report = await runSoak(emu(), () => emu().newTenant(), {
       seed: 13,
-      steps: 10,
+      steps: 8,
       resources: 6,
       tenants: 2,
       faultRate: 0.1,

@@ -3,13 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "./repo";
 
+const made = new Set<string>();
+
 /**
  * Another checkout: this package's files at another path, sharing the dependencies by symlink; without the
  * package itself, a checkout where `npm install` of it was never run. Removed when this process exits.
  */
 export function otherCheckout(options: { withPackage: boolean } = { withPackage: true }): string {
   const dir = mkdtempSync(join(tmpdir(), "intune-checkout-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  if (made.size === 0)
+    process.once("exit", () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  made.add(dir);
   for (const name of ["package.json", "package-lock.json", "bin"])
     cpSync(join(REPO_ROOT, name), join(dir, name), { recursive: true });
   mkdirSync(join(dir, "node_modules"));
