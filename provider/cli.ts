@@ -11,7 +11,7 @@ import { apiVersions, type ApiVersion } from "./graph/client";
 import type { Partner } from "./graph/partners";
 import { describePartners } from "./partner/create";
 import { cliPlaces, findPulumiCli } from "./pulumiCli";
-import { hasNodeLanguagePlugin, projectProgram, runPulumi } from "./runPulumi";
+import { hasNodeLanguagePlugin, projectProgram, runPulumi, runsProgram } from "./runPulumi";
 
 const COMMANDS = `npx pulumi-intune-remote-assistance <command> [options]
 
@@ -128,7 +128,7 @@ async function pulumi(
     try {
       program = projectProgram(process.cwd());
     } catch (e) {
-      if (["up", "update", "preview", "refresh", "destroy"].includes(argv[0])) {
+      if (runsProgram(argv[0])) {
         err((e as Error).message);
         return 1;
       }

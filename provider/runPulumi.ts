@@ -10,8 +10,10 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { PACKAGE_ROOT } from "./pulumiCli";
 
-/** Commands whose program the language runtime runs. */
 const RUNS_PROGRAM = new Set(["up", "update", "preview", "refresh", "destroy"]);
+
+/** Whether `pulumi <command>` runs the program (through the language runtime). */
+export const runsProgram = (command: string | undefined): boolean => RUNS_PROGRAM.has(command ?? "");
 
 /** Whether a Node.js language plugin is beside `cli` or on PATH. */
 export function hasNodeLanguagePlugin(cli: string, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -46,7 +48,7 @@ export interface PulumiRunOptions {
 /** Runs `pulumi <args>` (program commands inline where needed); resolves its exit code and output. */
 export function runPulumi(cli: string, args: string[], options: PulumiRunOptions): Promise<PulumiRun> {
   const full = hasNodeLanguagePlugin(cli, options.env);
-  const inline = RUNS_PROGRAM.has(args[0]) && !full && options.program !== "";
+  const inline = runsProgram(args[0]) && !full && options.program !== "";
   const cliArgs = full ? args : withPolicyPackLaunchers(args);
   const [command, commandArgs] = inline
     ? [
