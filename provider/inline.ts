@@ -10,13 +10,31 @@
  * program (`stack`, `config`, `import`…) need no inline runtime: run the CLI itself. Exits with the CLI's code.
  */
 import { spawn } from "node:child_process";
-import { dirname, resolve, sep } from "node:path";
+import { dirname, isAbsolute, resolve, sep } from "node:path";
 
 /** Commands that run the program, and so take `--client`. */
 const RUNS_PROGRAM = new Set(["up", "update", "preview", "refresh", "destroy"]);
 
 function fromProgram(id: string): string {
   return require.resolve(id, { paths: [process.cwd()] });
+}
+
+/**
+ * The ts-node and TypeScript a TypeScript program runs with, chosen as the Node.js language plugin chooses them
+ * (`@pulumi/pulumi/tsutils`): the program's own where it has them, else the ones `@pulumi/pulumi` vendors.
+ */
+function typeScriptOfProgram(): { tsNode: { register(options: object): void }; compiler: string } {
+  let tsnode = "ts-node";
+  let compiler = "typescript";
+  try {
+    ({ tsnodeRequire: tsnode, typescriptRequire: compiler } = require(
+      fromProgram("@pulumi/pulumi/tsutils"),
+    ).typeScriptRequireStrings());
+  } catch {
+    // an SDK without tsutils: the program's own
+  }
+  const resolved = isAbsolute(tsnode) ? tsnode : fromProgram(tsnode);
+  return { tsNode: require(resolved), compiler };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -31,18 +49,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const program = resolve(programFile);
   if (program.endsWith(".ts")) {
-    let tsNode: { register(options: object): void };
-    try {
-      tsNode = require(fromProgram("ts-node"));
-    } catch {
-      process.stderr.write(
-        `inline.js: ${program} is TypeScript, and ts-node is not installed in ${process.cwd()}: npm install --save-dev ts-node typescript\n`,
-      );
-      return 1;
-    }
+    const { tsNode, compiler } = typeScriptOfProgram();
     tsNode.register({
+      compiler,
       transpileOnly: true,
-      compilerOptions: { module: "commonjs", target: "ES2022", esModuleInterop: true },
+      compilerOptions: { module: "commonjs", target: "es2019", esModuleInterop: true },
     });
   }
   const grpc = require(require.resolve("@grpc/grpc-js", { paths: [fromProgram("@pulumi/pulumi")] }));

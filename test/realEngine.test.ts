@@ -652,12 +652,13 @@ describe("what users run, through the real Pulumi engine", function () {
   test("runs a user's own project folder with the CLI npm run pulumi-cli provides, as the README says: npx pulumi-intune-remote-assistance pulumi up, preview, refresh (no diff), the shipped policy pack, destroy", async () => {
     const tenantId = emu().newTenant();
     const row = emu().intuneRow(tenantId)!;
-    // A project of the test's own: its Pulumi.yaml and index.js, the package installed from the tarball.
+    // A project of the test's own: its Pulumi.yaml and index.ts, the package installed from the tarball.
     const project = freshDir("own-project");
     symlinkSync(join(await installedProgram(LOCKED_SDK), "node_modules"), join(project, "node_modules"));
     writeFileSync(join(project, "Pulumi.yaml"), "name: my-connector\nruntime: nodejs\n");
     const settings: Decl = { kind: "settings", name: "remote-help", args: { blockChat: true } };
-    writeFileSync(join(project, "index.js"), programText([...tv(), settings]));
+    // TypeScript, with no ts-node or typescript installed: the ones @pulumi/pulumi vendors, as its plugin does.
+    writeFileSync(join(project, "index.ts"), programText([...tv(), settings]));
     const pack = await installedPolicyPack();
     writeFileSync(
       join(pack, "teardown.json"),

@@ -1,7 +1,8 @@
 /**
  * `npm test`: every test file, in two mocha runs side by side so that the suites that mostly wait on other
- * processes (the Pulumi CLI, npm installs of the packed tarball) overlap with the rest on 2 cores. Each run's
- * output is printed whole, in order, once it ends; the exit code is non-zero when either failed.
+ * processes (the Pulumi CLI, npm installs of the packed tarball) overlap with the rest on 2 cores, then the
+ * files that move this checkout's `bin/` aside, alone. Each run's output is printed whole, in order, once it
+ * ends; the exit code is non-zero when any failed.
  * `node -r ts-node/register/transpile-only test/run.ts [files…]` runs only the files given, in one run.
  */
 import { spawn } from "node:child_process";
@@ -11,6 +12,9 @@ import { REPO_ROOT } from "./support/repo";
 
 /** The files that install the packed package or drive the real CLI: one process, sharing one install. */
 const INSTALLING = ["realEngine", "installed", "docs", "examples"].map((n) => `test/${n}.test.ts`);
+
+/** The files that move this checkout's compiled `bin/` out of reach for a while: nothing else may run then. */
+const ALONE = ["test/portability.test.ts"];
 
 const MOCHA = [
   "-r",
@@ -48,10 +52,10 @@ async function main(argv: string[]): Promise<number> {
   const all = readdirSync(join(REPO_ROOT, "test"))
     .filter((f) => f.endsWith(".test.ts"))
     .map((f) => relative(REPO_ROOT, join(REPO_ROOT, "test", f)));
-  const runs = [INSTALLING, all.filter((f) => !INSTALLING.includes(f))].map((files) => ({
-    files,
-    result: mocha(files),
-  }));
+  const rest = all.filter((f) => !INSTALLING.includes(f) && !ALONE.includes(f));
+  const runs = [INSTALLING, rest].map((files) => ({ files, result: mocha(files) }));
+  await Promise.all(runs.map((r) => r.result));
+  runs.push({ files: ALONE, result: mocha(ALONE) });
   let failed = 0;
   for (const run of runs) {
     const { code, output } = await run.result;
