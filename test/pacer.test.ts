@@ -180,8 +180,8 @@ describe("Pacer", () => {
       order.push(name);
       sentAt[name] = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 20)); // the round trip
+      if (write) answeredAt.push(Date.now()); // before settle: the pacer counts the window from its own clock
       pacer.settle(ticket, { throttled: false });
-      if (write) answeredAt.push(Date.now());
     };
     const names = Array.from({ length: 9 }, (_, i) => `w${i + 1}`);
     await Promise.all([...names.map((n) => send(n, true)), send("r", false)]);

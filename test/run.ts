@@ -1,7 +1,7 @@
 /**
  * `npm test`: every test file, in two mocha runs side by side so that the suites that mostly wait on other
  * processes (the Pulumi CLI, npm installs of the packed tarball) overlap with the rest on 2 cores, then the
- * files that move this checkout's `bin/` aside, alone. Each run's output is printed whole, in order, once it
+ * files that must run alone (see {@link ALONE}). Each run's output is printed whole, in order, once it
  * ends; the exit code is non-zero when any failed.
  * `node -r ts-node/register/transpile-only test/run.ts [files…]` runs only the files given, in one run.
  */
@@ -13,8 +13,11 @@ import { REPO_ROOT } from "./support/repo";
 /** The files that install the packed package or drive the real CLI: one process, sharing one install. */
 const INSTALLING = ["realEngine", "installed", "docs", "examples"].map((n) => `test/${n}.test.ts`);
 
-/** The files that move this checkout's compiled `bin/` out of reach for a while: nothing else may run then. */
-const ALONE = ["test/portability.test.ts"];
+/**
+ * Run alone, after the rest: the file that moves this checkout's compiled `bin/` out of reach for a while
+ * (nothing else may run then), and the pacing tests, whose timings want the machine to themselves.
+ */
+const ALONE = ["portability", "pacer", "throttle"].map((n) => `test/${n}.test.ts`);
 
 const MOCHA = [
   "-r",
