@@ -11,9 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
-
-/** Commands that run the program, and so take `--client`. */
-const RUNS_PROGRAM = new Set(["up", "update", "preview", "refresh", "destroy"]);
+import { runsProgram } from "./runPulumi";
 
 function fromProgram(id: string): string {
   return require.resolve(id, { paths: [process.cwd()] });
@@ -43,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write("usage: node inline.js <program.ts|js> <pulumi> <command> [args...]\n");
     return 2;
   }
-  if (!RUNS_PROGRAM.has(command)) {
+  if (!runsProgram(command)) {
     process.stderr.write(`inline.js: pulumi ${command} does not run the program: run the CLI itself\n`);
     return 2;
   }

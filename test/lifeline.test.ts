@@ -4,7 +4,6 @@
  */
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as http2 from "node:http2";
 import { startEmulator } from "../emulator";
@@ -16,6 +15,7 @@ import {
 } from "../provider/core/lifeline";
 import { FakeEngine, ProviderHost, programInputs, urnOf } from "../testing/engine";
 import { clientFor, useEmulator } from "./support/emulator";
+import { isRunning } from "./support/realEngine";
 import { REPO_ROOT as REPO } from "./support/repo";
 
 const P = "/remoteAssistancePartners";
@@ -184,22 +184,12 @@ describe("a dynamic-provider host that loses its engine", function () {
     const pid = await new Promise<number>((resolve) =>
       parent.stdout.on("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
     );
-    assert.ok(alive(pid));
+    assert.ok(isRunning(pid));
     parent.kill("SIGKILL");
-    await until(() => !alive(pid), 5_000);
-    assert.ok(!alive(pid), "the host exited within 5 s of its parent");
+    await until(() => !isRunning(pid), 5_000);
+    assert.ok(!isRunning(pid), "the host exited within 5 s of its parent");
   });
 });
-
-/** Whether a process runs (a zombie waiting for init to reap it does not). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 async function until(condition: () => boolean, timeoutInMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutInMs;
