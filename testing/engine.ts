@@ -4,7 +4,7 @@
  * service receives the host's log lines, as the CLI would.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import type { Struct as StructType } from "google-protobuf/google/protobuf/struct_pb";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,6 +26,9 @@ const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
 const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
 const statusproto = require("@pulumi/pulumi/proto/status_pb");
+
+/** The plugin's entry in the package (its npm bin `pulumi-resource-intune`). */
+export const PLUGIN_BIN = "bin/provider/plugin/main.js";
 
 // A host outlives a test process that dies, and then spins on its closed stderr: never leave one behind.
 const running = new Set<ChildProcess>();
@@ -97,6 +100,11 @@ export interface HostOptions {
   cwd?: string;
   env?: Record<string, string>;
   engine?: FakeEngine;
+  /**
+   * Start the `intune` resource plugin (`pulumi-resource-intune`, the package's own, installed where `cwd` is)
+   * instead of the dynamic-provider host; the calls are the same protocol.
+   */
+  plugin?: boolean;
 }
 
 /** One dynamic-provider host process and a gRPC client to it. */
@@ -110,6 +118,8 @@ export class ProviderHost {
       string,
       (req: unknown, cb: (e: grpcTypes.ServiceError | null, r: never) => void) => void
     >,
+    /** Whether this is the `intune` plugin rather than the dynamic-provider host. */
+    readonly plugin = false,
   ) {
     this.exited = new Promise((resolve) =>
       child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),
@@ -117,9 +127,10 @@ export class ProviderHost {
   }
 
   static async start(options: HostOptions = {}): Promise<ProviderHost> {
-    const entry = require.resolve("@pulumi/pulumi/cmd/dynamic-provider", {
-      paths: [options.cwd ?? process.cwd()],
-    });
+    const paths = [options.cwd ?? process.cwd()];
+    const entry = options.plugin
+      ? join(dirname(require.resolve("pulumi-intune-remote-assistance/package.json", { paths })), PLUGIN_BIN)
+      : require.resolve("@pulumi/pulumi/cmd/dynamic-provider", { paths });
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env))
       if (v !== undefined && !/^(AZURE_|INTUNE_|IDENTITY_)/.test(k)) env[k] = v;
@@ -142,7 +153,7 @@ export class ProviderHost {
       child.once("exit", (code) => fail(new Error(`the host exited with ${code}: ${stderr}`)));
     });
     const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    const host = new ProviderHost(child, client);
+    const host = new ProviderHost(child, client, options.plugin ?? false);
     child.stderr!.on("data", (d: Buffer) => (host.stderr += d.toString()));
     host.stderr = stderr;
     return host;
@@ -187,7 +198,14 @@ export class ProviderHost {
       ]),
     );
     const req = new provproto.ConfigureRequest();
-    req.setArgs(Struct.fromJavaScript(args as never));
+    if (this.plugin) {
+      // A plugin's provider inputs are its own keys (`tenantId`); the namespaced ones come as variables.
+      const own = Object.entries(args).filter(([k]) => k.startsWith("intune:"));
+      req.setArgs(Struct.fromJavaScript(Object.fromEntries(own.map(([k, v]) => [k.slice(7), v])) as never));
+      for (const [k, v] of Object.entries(config))
+        req.getVariablesMap().set(k, typeof v === "string" ? v : v.secret);
+      req.setAcceptsecrets(true);
+    } else req.setArgs(Struct.fromJavaScript(args as never));
     await this.call("configure", req);
   }
 
@@ -215,7 +233,13 @@ export class ProviderHost {
     urn: string,
     olds: Props,
     news: Props,
-  ): Promise<{ changes: "none" | "some" | "unknown"; replaces: string[]; deleteBeforeReplace: boolean }> {
+  ): Promise<{
+    changes: "none" | "some" | "unknown";
+    replaces: string[];
+    deleteBeforeReplace: boolean;
+    /** The plugin's detailed diff: property → ADD, DELETE, UPDATE or their _REPLACE forms. */
+    detailedDiff?: Record<string, string>;
+  }> {
     const req = new provproto.DiffRequest();
     req.setId(id);
     req.setUrn(urn);
@@ -225,15 +249,33 @@ export class ProviderHost {
       getChanges(): number;
       getReplacesList(): string[];
       getDeletebeforereplace(): boolean;
+      getHasdetaileddiff(): boolean;
+      getDetaileddiffMap(): { forEach(f: (diff: { getKind(): number }, key: string) => void): void };
     }>("diff", req);
     const changes = { 0: "unknown", 1: "none", 2: "some" }[res.getChanges()] as "none" | "some" | "unknown";
-    return { changes, replaces: res.getReplacesList(), deleteBeforeReplace: res.getDeletebeforereplace() };
+    const kinds = Object.fromEntries(Object.entries(provproto.PropertyDiff.Kind).map(([k, v]) => [v, k]));
+    let detailedDiff: Record<string, string> | undefined;
+    if (res.getHasdetaileddiff()) {
+      detailedDiff = {};
+      res.getDetaileddiffMap().forEach((diff, key) => (detailedDiff![key] = kinds[diff.getKind()]));
+    }
+    return {
+      changes,
+      replaces: res.getReplacesList(),
+      deleteBeforeReplace: res.getDeletebeforereplace(),
+      detailedDiff,
+    };
   }
 
-  async create(urn: string, properties: Props): Promise<{ id: string; properties: Props }> {
+  async create(
+    urn: string,
+    properties: Props,
+    flags: { preview?: boolean } = {},
+  ): Promise<{ id: string; properties: Props }> {
     const req = new provproto.CreateRequest();
     req.setUrn(urn);
     req.setProperties(struct(properties));
+    req.setPreview(flags.preview ?? false);
     const res = await this.call<{ getId(): string; getProperties(): StructType }>("create", req);
     return { id: res.getId(), properties: res.getProperties().toJavaScript() as Props };
   }
@@ -243,24 +285,91 @@ export class ProviderHost {
     urn: string,
     properties: Props,
     inputs: Props,
-  ): Promise<{ id: string; properties: Props }> {
+  ): Promise<{ id: string; properties: Props; inputs?: Props }> {
     const req = new provproto.ReadRequest();
     req.setId(id);
     req.setUrn(urn);
     req.setProperties(struct(properties));
     req.setInputs(struct(inputs));
-    const res = await this.call<{ getId(): string; getProperties(): StructType | undefined }>("read", req);
-    return { id: res.getId(), properties: (res.getProperties()?.toJavaScript() ?? {}) as Props };
+    const res = await this.call<{
+      getId(): string;
+      getProperties(): StructType | undefined;
+      getInputs(): StructType | undefined;
+    }>("read", req);
+    return {
+      id: res.getId(),
+      properties: (res.getProperties()?.toJavaScript() ?? {}) as Props,
+      inputs: res.getInputs()?.toJavaScript() as Props | undefined,
+    };
   }
 
-  async update(id: string, urn: string, olds: Props, news: Props): Promise<Props> {
+  async update(
+    id: string,
+    urn: string,
+    olds: Props,
+    news: Props,
+    flags: { preview?: boolean } = {},
+  ): Promise<Props> {
     const req = new provproto.UpdateRequest();
+    req.setPreview(flags.preview ?? false);
     req.setId(id);
     req.setUrn(urn);
     req.setOlds(struct(olds));
     req.setNews(struct(news));
     const res = await this.call<{ getProperties(): StructType }>("update", req);
     return res.getProperties().toJavaScript() as Props;
+  }
+
+  /** The plugin's schema (GetSchema), parsed. */
+  async getSchema(): Promise<Props> {
+    const res = await this.call<{ getSchema(): string }>("getSchema", new provproto.GetSchemaRequest());
+    return JSON.parse(res.getSchema()) as Props;
+  }
+
+  /** CheckConfig of a provider's inputs (its own keys, `tenantId`): the failures by property. */
+  async checkConfig(news: Props): Promise<{ property: string; reason: string }[]> {
+    const req = new provproto.CheckRequest();
+    req.setUrn("urn:pulumi:dev::intune::pulumi:providers:intune::default");
+    req.setOlds(struct({}));
+    req.setNews(struct(news));
+    const res = await this.call<{ getFailuresList(): { getProperty(): string; getReason(): string }[] }>(
+      "checkConfig",
+      req,
+    );
+    return res.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() }));
+  }
+
+  /** DiffConfig of a provider's old and new inputs. */
+  async diffConfig(
+    olds: Props,
+    news: Props,
+  ): Promise<{ changes: string; replaces: string[]; diffs: string[] }> {
+    const req = new provproto.DiffRequest();
+    req.setUrn("urn:pulumi:dev::intune::pulumi:providers:intune::default");
+    req.setOlds(struct(olds));
+    req.setOldInputs(struct(olds));
+    req.setNews(struct(news));
+    const res = await this.call<{
+      getChanges(): number;
+      getReplacesList(): string[];
+      getDiffsList(): string[];
+    }>("diffConfig", req);
+    const changes = { 0: "unknown", 1: "none", 2: "some" }[res.getChanges()]!;
+    return { changes, replaces: res.getReplacesList(), diffs: res.getDiffsList() };
+  }
+
+  /** Invoke of a function by its token. */
+  async invoke(tok: string, args: Props): Promise<Props> {
+    const req = new provproto.InvokeRequest();
+    req.setTok(tok);
+    req.setArgs(struct(args));
+    const res = await this.call<{ getReturn(): StructType }>("invoke", req);
+    return res.getReturn().toJavaScript() as Props;
+  }
+
+  /** Cancel, as the engine sends it on a second Ctrl-C. */
+  async cancel(): Promise<void> {
+    await this.call("cancel", new Empty());
   }
 
   async delete(id: string, urn: string, properties: Props): Promise<void> {

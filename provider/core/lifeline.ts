@@ -166,5 +166,18 @@ let watch: EngineWatch | undefined;
  * is there (see {@link EngineWatch.gate}); elsewhere nothing.
  */
 export function engineGate(): Promise<void> | undefined {
+  if (cancelled) return Promise.reject(cancelled);
   return watch?.gate();
+}
+
+let cancelled: Error | undefined;
+
+/**
+ * The engine cancelled the deployment (the plugin's `Cancel`, sent on a second Ctrl-C): from now on no Graph
+ * request is sent, and each operation ends with this error, recording what the calls made so far did.
+ */
+export function cancelRequests(): void {
+  cancelled ??= new Error(
+    "the Pulumi engine cancelled the operation: no further Graph request was sent. Run pulumi refresh, then pulumi up, to finish it",
+  );
 }

@@ -23,6 +23,13 @@ export function report(message: string): void {
 }
 
 let engine: Reporter | null | undefined;
+let engineAddress: string | undefined;
+
+/** In a provider process this package serves itself (the plugin): where its engine listens, for the log. */
+export function logToEngine(address: string): void {
+  engineAddress = address;
+  engine = undefined;
+}
 
 /** The engine address the dynamic-provider host was started with (`node …/dynamic-provider <address>`). */
 export function hostEngineAddress(argv: readonly string[]): string | undefined {
@@ -31,7 +38,7 @@ export function hostEngineAddress(argv: readonly string[]): string | undefined {
 
 function engineLog(): Reporter | null {
   if (engine !== undefined) return engine;
-  const address = hostEngineAddress(process.argv);
+  const address = engineAddress ?? hostEngineAddress(process.argv);
   if (!address) return (engine = null);
   // Use the gRPC library @pulumi/pulumi's stubs were generated against, not a second copy.
   const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));

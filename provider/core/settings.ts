@@ -45,6 +45,10 @@ export type ConfigLookup = (key: string) => string | undefined;
 /** Bad settings; the message lists every problem with the key to fix. */
 export class SettingsError extends Error {
   override readonly name = "SettingsError";
+  /** Each problem, naming its key (`intune:<key> …`). */
+  constructor(readonly problems: string[]) {
+    super(`Invalid provider settings: ${problems.join("; ")}.`);
+  }
 }
 
 const MICROSOFT_AUTHORITIES = [
@@ -175,7 +179,7 @@ export function resolveSettings(config: ConfigLookup, env: Record<string, string
     requests: count("requestsPerWindow", intuneAppLimits.requests),
   };
 
-  if (problems.length > 0) throw new SettingsError(`Invalid provider settings: ${problems.join("; ")}.`);
+  if (problems.length > 0) throw new SettingsError(problems);
   return {
     tenantId,
     cloud: cloud!,

@@ -4,6 +4,7 @@
  * `converge.ts`; what one process shares (settings, a Graph client per tenant) in `../core/runtime.ts`.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { Imported, NamedDiff, Operations } from "../core/operations";
 import { report } from "../core/progress";
 import {
   configure,
@@ -30,11 +31,10 @@ import {
 } from "./lifecycle";
 import { refusedDelete } from "./refusals";
 
-/** The `pulumi.dynamic.ResourceProvider` the serialized RemoteAssistancePartner provider delegates to. */
-export const partnerOperations: Required<Omit<pulumi.dynamic.ResourceProvider, "configure">> & {
-  configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
-} = {
+/** RemoteAssistancePartner's operations. */
+export const partnerOperations: Operations = {
   configure: async (req) => configure(req),
+  importResource: importPartner,
   check: async (_olds, news) => checkInputs(news),
   diff,
   create,
@@ -52,7 +52,7 @@ async function diff(
   id: string,
   rawOlds: Record<string, unknown>,
   news: Record<string, unknown>,
-): Promise<pulumi.dynamic.DiffResult> {
+): Promise<NamedDiff> {
   const olds = rawOlds as unknown as Partial<PartnerOutputs>;
   const label = `'${olds.displayName}' (partner ${id})`;
   const [recorded, declared] = [olds.tenantId, news.tenantId];
@@ -65,7 +65,7 @@ async function diff(
         repairNote(olds.tenantId),
     );
   }
-  return { changes: result.changes, replaces: result.replaces };
+  return { changes: result.changes, replaces: result.replaces, diffs: result.diffs, reasons: result.reasons };
 }
 
 /** Says once per process and tenant pair that resources without `tenantId` stay where state recorded them. */
@@ -142,6 +142,30 @@ async function read(
     notKept: olds.notKept,
   };
   return { id, props: toOutputs(live, own, Date.now()) };
+}
+
+/**
+ * `pulumi import` and the `import` option (the plugin only): reads partner `id` and records it adopted (the stack
+ * did not create it, so destroy disconnects it and leaves it unless `deleteOnDestroy` says otherwise). The
+ * inputs recorded (and written in the program `pulumi import` generates) are the partner's name and connection
+ * as they are: nothing else, so that the values Graph keeps itself (the onboarding URL) stay Graph's.
+ */
+async function importPartner(id: string, raw: Record<string, unknown>): Promise<Imported> {
+  const given = raw as Partial<PartnerInputs>;
+  const tenantId = tenantOf(given.tenantId);
+  const apiVersion = given.apiVersion ?? "beta";
+  const live = await partnersFor(tenantId, apiVersion).get(id);
+  if (!live) return { id: "" };
+  const own: Own = {
+    tenantId,
+    apiVersion,
+    deleteOnDestroy: deleteOnDestroyOf(given.deleteOnDestroy, true),
+    adopted: true,
+  };
+  const props = toOutputs(live, own, Date.now());
+  const inputs =
+    Object.keys(given).length > 0 ? raw : { displayName: props.displayName, connected: props.connected };
+  return { id: live.id, props, inputs };
 }
 
 /**

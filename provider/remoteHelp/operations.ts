@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import type { Imported, NamedDiff, Operations } from "../core/operations";
 import { report } from "../core/progress";
 import { configure, remoteHelpFor, repairNote, sameTenantByEntra, tenantOf } from "../core/runtime";
 import type { RemoteHelpSettings } from "../graph/remoteHelp";
@@ -18,11 +19,10 @@ import {
   type RemoteHelpOutputs,
 } from "./lifecycle";
 
-/** The `pulumi.dynamic.ResourceProvider` the serialized RemoteAssistanceSettings provider delegates to. */
-export const settingsOperations: Required<Omit<pulumi.dynamic.ResourceProvider, "configure">> & {
-  configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
-} = {
+/** RemoteAssistanceSettings' operations, as both hosts call them. */
+export const settingsOperations: Operations = {
   configure: async (req) => configure(req),
+  importResource: importSettings,
   check: async (_olds, news) => checkRemoteHelp(news),
   diff,
   create,
@@ -35,7 +35,7 @@ async function diff(
   id: string,
   rawOlds: Record<string, unknown>,
   news: Record<string, unknown>,
-): Promise<pulumi.dynamic.DiffResult> {
+): Promise<NamedDiff> {
   const olds = rawOlds as unknown as Partial<RemoteHelpOutputs>;
   if (typeof olds.tenantId === "string" && typeof olds.instance === "string")
     claim(olds.tenantId, olds.instance);
@@ -46,7 +46,7 @@ async function diff(
       `${label} (${id}): ${result.replaces.length > 0 ? "replace" : "update"}: ${result.reasons.join("; ")}` +
         repairNote(olds.tenantId),
     );
-  return { changes: result.changes, replaces: result.replaces };
+  return { changes: result.changes, replaces: result.replaces, diffs: result.diffs, reasons: result.reasons };
 }
 
 /** Reads the tenant's settings, records them, and PATCHes only the declared fields that differ (none: no write). */
@@ -74,6 +74,28 @@ async function read(
   claim(olds.tenantId, olds.instance);
   const live = await remoteHelpFor(olds.tenantId).get();
   return { id, props: { ...olds, ...live } };
+}
+
+/**
+ * `pulumi import` and the `import` option (the plugin only): one GET of the tenant the id names
+ * (`<tenant>/remoteAssistanceSettings`, as create makes it). The fields the program declares (none for
+ * `pulumi import`) are managed from now, their values now being what destroy puts back.
+ */
+async function importSettings(id: string, raw: Record<string, unknown>): Promise<Imported> {
+  const given = raw as RemoteHelpInputs;
+  const [fromId, suffix] = id.split("/");
+  if (suffix !== "remoteAssistanceSettings" || !fromId) {
+    throw new Error(
+      `'${id}' is not the id of a RemoteAssistanceSettings: import it as <tenant>/remoteAssistanceSettings, ` +
+        "e.g. contoso.onmicrosoft.com/remoteAssistanceSettings",
+    );
+  }
+  const tenantId = given.tenantId ?? fromId;
+  const instance = randomUUID();
+  claim(tenantId, instance);
+  const live = await remoteHelpFor(tenantId).get();
+  const inputs = Object.keys(given).length > 0 ? raw : { tenantId };
+  return { id, props: outputs(live, tenantId, managedAfter({}, live, declared(given)), instance), inputs };
 }
 
 async function update(
