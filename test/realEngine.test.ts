@@ -28,6 +28,7 @@ import {
   type Decl,
 } from "./support/realEngine";
 import { CliEngine, HarnessEngine, Labels, type Engine, type Outcome } from "./support/twins";
+import { yamlUnavailable, YamlStack } from "./support/yaml";
 
 const { cli, why } = realCli();
 const P = "/remoteAssistancePartners";
@@ -288,11 +289,15 @@ describe("the real Pulumi engine", function () {
   }
 
   const test = overlapped(3);
+  const noYaml = yamlUnavailable(cli, why);
   for (const sequence of sequences)
-    test(`${sequence.name}: the CLI and the harness make the same Graph calls and leave the same state at each step`, async () => {
+    test(`${sequence.name}: the CLI and the harness make the same Graph calls and leave the same state at each step, the YAML program through the intune plugin too`, async () => {
+      if (noYaml && process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
+        throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${noYaml}: npm run pulumi-cli builds it`);
       const dir = await installedProgram(LOCKED_SDK);
       const real = tenant(sequence.seed);
       const harness = tenant(sequence.seed);
+      const yaml = tenant(sequence.seed);
       const stackName = `twin-${sequences.indexOf(sequence)}`;
       const realStack = await RealStack.create(cli!, stackName, emu().env({ tenantId: real.tenantId }));
       const hosts: ProviderHost[] = [];
@@ -306,7 +311,7 @@ describe("the real Pulumi engine", function () {
           sequence,
           new CliEngine(realStack),
           async (engine, t) =>
-            new CliEngine((engine as CliEngine).stack.onMachine(emu().env({ tenantId: t }))),
+            new CliEngine(((engine as CliEngine).stack as RealStack).onMachine(emu().env({ tenantId: t }))),
           real.tenantId,
           real.ids,
         );
@@ -319,6 +324,23 @@ describe("the real Pulumi engine", function () {
         );
         assert.deepEqual(harnessSide.calls, cliSide.calls, "the same Graph calls, step by step");
         assert.deepEqual(harnessSide.states, cliSide.states, "the same state after each step");
+        if (noYaml) return console.log(`    (the YAML side not run: ${noYaml})`);
+        const yamlSide = await play(
+          sequence,
+          new CliEngine(await YamlStack.create(cli!, stackName, emu().env({ tenantId: yaml.tenantId }))),
+          async (engine, t) =>
+            new CliEngine(
+              await ((engine as CliEngine).stack as YamlStack).onMachine(emu().env({ tenantId: t })),
+            ),
+          yaml.tenantId,
+          yaml.ids,
+        );
+        assert.deepEqual(
+          yamlSide.calls,
+          cliSide.calls,
+          "the plugin makes the dynamic provider's Graph calls",
+        );
+        assert.deepEqual(yamlSide.states, cliSide.states, "the plugin leaves the dynamic provider's state");
       } finally {
         await Promise.all(hosts.map((h) => h.stop()));
       }

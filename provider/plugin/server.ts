@@ -176,10 +176,7 @@ export function providerService(version: string) {
       const secrets = [...olds.secrets, ...news.secrets];
       const response = new provproto.UpdateResponse();
       if (req.getPreview()) {
-        const diff = await served.operations.diff(req.getId(), olds.props, news.props);
-        response.setProperties(
-          toStruct(Struct, previewUpdate(served, olds.props, news.props, diff.diffs), secrets),
-        );
+        response.setProperties(toStruct(Struct, previewUpdate(served, olds.props, news.props), secrets));
         return response;
       }
       const updated = await served.operations.update(req.getId(), olds.props, news.props);
@@ -276,18 +273,14 @@ function previewCreate(served: ServedResource, inputs: Props): Props {
 }
 
 /**
- * What a preview of an update shows: the recorded outputs, the properties that change as declared (or unknown),
- * and the outputs that are not inputs unknown when anything changes.
+ * What a preview of an update shows: the declared inputs, the recorded values of the others, and the outputs
+ * that are not inputs not known until it runs. Asks Graph nothing.
  */
-function previewUpdate(served: ServedResource, olds: Props, news: Props, diffs: string[]): Props {
+function previewUpdate(served: ServedResource, olds: Props, news: Props): Props {
   return Object.fromEntries(
     served.outputs.map((k) => [
       k,
-      diffs.includes(k)
-        ? (news[k] ?? UNKNOWN)
-        : !served.inputs.includes(k) && diffs.length > 0
-          ? UNKNOWN
-          : olds[k],
+      !served.inputs.includes(k) ? UNKNOWN : news[k] !== undefined ? news[k] : olds[k],
     ]),
   );
 }

@@ -38,9 +38,15 @@ export interface Engine {
   state(): Promise<Record<string, StateOf>>;
 }
 
-/** The real engine: a stack of a program installed from the tarball, run with the CLI. */
+/** What {@link CliEngine} drives: a stack of a program, Node.js (RealStack) or YAML (YamlStack). */
+export type CliStack = Pick<RealStack, "run" | "resources"> & { write(decls: Decl[]): unknown };
+
+/**
+ * The real engine: a stack run with the CLI, of a Node.js program installed from the tarball (the dynamic
+ * provider) or of a YAML program (the `intune` plugin).
+ */
 export class CliEngine implements Engine {
-  constructor(public stack: RealStack) {}
+  constructor(public stack: CliStack) {}
 
   private async run(args: string[]): Promise<Outcome> {
     const result = await this.stack.run(args);
