@@ -19,8 +19,7 @@ import { copiedExample, freshDir, installedProgram, LOCKED_SDK, run } from "./su
 import { readmeMessageRows } from "./support/readme";
 import { REPO_ROOT } from "./support/repo";
 import {
-  isRunning,
-  killEngine,
+  killedMidRequest,
   machineEnv,
   programText,
   realCli,
@@ -863,35 +862,3 @@ function assertInterruptedRow(key: string, output: string): void {
   for (const pattern of rows[0].patterns) assert.match(output, pattern);
 }
 
-/**
- * Runs `args` on `stack`, kills the CLI and its parent (never the plugins) once Graph holds the tenant's first
- * `method` request, then checks that no provider process is left within 10 s and that Graph heard nothing after
- * the kill, past its held answer. Resolves the tenant's calls, the one in flight included.
- */
-async function killedMidRequest(
-  emulator: Emulator,
-  stack: RealStack,
-  args: string[],
-  tenantId: string,
-  method: string,
-): Promise<string[]> {
-  let runner = 0;
-  const killed = stack.run(args, { onSpawn: (pid) => (runner = pid) });
-  const inFlight = () => emulator.requests.some((r) => r.tenantId === tenantId && r.method === method);
-  for (let i = 0; i < 600 && !inFlight(); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(inFlight(), `Graph received no ${method} from pulumi ${args[0]}`);
-  const plugins = killEngine(runner);
-  const killedAt = Date.now();
-  const sent = emulator.calls({ tenantId });
-  assert.notEqual((await killed).code, 0);
-  assert.ok(plugins.length > 0, "the CLI had started its plugins");
-  // Gone within 10 s, and past Graph's held answer (3 s), when an orphan would have gone on.
-  while (plugins.some(isRunning) && Date.now() - killedAt < 10_000)
-    await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 4_500 - Date.now())));
-  const left = plugins.filter(isRunning);
-  for (const pid of left) process.kill(pid, "SIGKILL"); // not left to the next test either
-  assert.deepEqual(left, [], "no plugin process 10 s after the kill");
-  assert.deepEqual(emulator.calls({ tenantId }), sent, "nothing reached Graph after the kill");
-  return sent;
-}

@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import { REPO_ROOT } from "./support/repo";
 
 /** The files that install the packed package or drive the real CLI: one process, sharing one install. */
-const INSTALLING = ["realEngine", "installed", "docs", "examples"].map((n) => `test/${n}.test.ts`);
+const INSTALLING = ["realEngine", "yaml", "installed", "docs", "examples"].map((n) => `test/${n}.test.ts`);
 
 /**
  * Run alone, after the rest: the file that moves this checkout's compiled `bin/` out of reach for a while

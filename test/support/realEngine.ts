@@ -4,7 +4,9 @@
  * (provider/inline.ts) where the CLI has no Node.js language plugin.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { strict as assert } from "node:assert";
 import { join } from "node:path";
+import type { Emulator } from "../../emulator";
 import { findPulumiCli, type PulumiCli } from "../../provider/pulumiCli";
 import { runPulumi, type PulumiRun } from "../../provider/runPulumi";
 import { freshDir, installedProgram, LOCKED_SDK, PROGRAM_NAME } from "./installed";
@@ -23,6 +25,8 @@ export interface Options {
   ignoreChanges?: string[];
   deleteBeforeReplace?: boolean;
   import?: string;
+  /** A YAML program's explicit provider, e.g. `${contoso}`. */
+  provider?: string;
 }
 
 /** One resource of a program. */
@@ -194,4 +198,38 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Runs `args` on `stack`, kills the CLI and its parent (never the plugins) once Graph holds the tenant's first
+ * `method` request, then checks that no provider process is left within 10 s and that Graph heard nothing after
+ * the kill, past its held answer. Resolves the tenant's calls, the one in flight included.
+ */
+export async function killedMidRequest(
+  emulator: Emulator,
+  stack: Pick<RealStack, "run">,
+  args: string[],
+  tenantId: string,
+  method: string,
+  kill: (pid: number) => number[] = killEngine,
+): Promise<string[]> {
+  let runner = 0;
+  const killed = stack.run(args, { onSpawn: (pid) => (runner = pid) });
+  const inFlight = () => emulator.requests.some((r) => r.tenantId === tenantId && r.method === method);
+  for (let i = 0; i < 600 && !inFlight(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(inFlight(), `Graph received no ${method} from pulumi ${args[0]}`);
+  const plugins = kill(runner);
+  const killedAt = Date.now();
+  const sent = emulator.calls({ tenantId });
+  assert.notEqual((await killed).code, 0);
+  assert.ok(plugins.length > 0, "the CLI had started its plugins");
+  // Gone within 10 s, and past Graph's held answer (3 s), when an orphan would have gone on.
+  while (plugins.some(isRunning) && Date.now() - killedAt < 10_000)
+    await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 4_500 - Date.now())));
+  const left = plugins.filter(isRunning);
+  for (const pid of left) process.kill(pid, "SIGKILL"); // not left to the next test either
+  assert.deepEqual(left, [], "no plugin process 10 s after the kill");
+  assert.deepEqual(emulator.calls({ tenantId }), sent, "nothing reached Graph after the kill");
+  return sent;
 }

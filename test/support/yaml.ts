@@ -3,7 +3,7 @@
  * `npm run pulumi-cli` builds and the `intune` plugin as users get it: `pulumi-resource-intune` on PATH from
  * the packed package installed with npm.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { stringify } from "yaml";
 import type { PulumiCli } from "../../provider/pulumiCli";
@@ -52,10 +52,16 @@ export class YamlStack {
   ) {}
 
   /** A new stack of a YAML project of its own, on a machine with `env` and the plugin on PATH. */
-  static async create(cli: PulumiCli, name: string, env: Record<string, string>): Promise<YamlStack> {
+  static async create(
+    cli: PulumiCli,
+    name: string,
+    env: Record<string, string>,
+    options: { project?: string; program?: string } = {},
+  ): Promise<YamlStack> {
     const machine = await yamlMachine(cli, freshDir("backend"), env);
-    const stack = new YamlStack(cli, freshDir(`yaml-${name}`), name, machine);
-    stack.write([]);
+    const stack = new YamlStack(cli, freshDir(`yaml-${name}`), name, machine, options.project);
+    if (options.program) cpSync(options.program, stack.dir, { recursive: true });
+    else stack.write([]);
     const init = await stack.run(["stack", "init"]);
     if (init.code !== 0) throw new Error(`pulumi stack init: ${init.stderr}`);
     return stack;

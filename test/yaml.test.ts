@@ -1,0 +1,298 @@
+/**
+ * The `intune` plugin through the real CLI: YAML programs in project mode (the YAML language host built here),
+ * the plugin as users get it (`pulumi-resource-intune` from the packed package, on PATH), against the emulator.
+ * The engine's sequences the dynamic provider is held to are played through the plugin in realEngine.test.ts;
+ * here is what only the plugin can do: the YAML example, `preview --diff`, `pulumi import`, explicit
+ * providers, and a plugin whose engine dies.
+ */
+import { strict as assert } from "node:assert";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { INTUNE_ROW_NAME, defaultClientId, defaultClientSecret } from "../emulator";
+import { useEmulator } from "./support/emulator";
+import { isRunning, killedMidRequest, processTree, realCli, type Decl } from "./support/realEngine";
+import { REPO_ROOT } from "./support/repo";
+import { yamlUnavailable, YamlStack } from "./support/yaml";
+
+const { cli, why } = realCli();
+const P = "/remoteAssistancePartners";
+const S = "/remoteAssistanceSettings";
+const partner = (name: string, args: Record<string, unknown>, opts?: Decl["opts"]): Decl => ({
+  kind: "partner",
+  name,
+  args,
+  opts,
+});
+
+describe("the intune plugin through the real CLI, in YAML projects", function () {
+  this.timeout(300_000);
+  before(function () {
+    const missing = yamlUnavailable(cli, why);
+    if (!missing) return;
+    if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
+      throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${missing}: npm run pulumi-cli builds it`);
+    console.log(`    (not run: ${missing})`);
+    this.skip();
+  });
+  const emu = useEmulator({ profile: "realistic" });
+
+  it("examples/yaml: up adopts the connector and sets Remote Help, preview --diff shows connected true => false, up disconnects once, up --refresh repairs a portal reconnect with one call, destroy only disconnects and puts Remote Help back", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await YamlStack.create(cli!, "example", emu().env({ tenantId }), {
+      project: "intune-yaml",
+      program: join(REPO_ROOT, "examples", "yaml"),
+    });
+    const calls = () => emu().calls({ tenantId });
+    const before = { ...emu().tenant(tenantId).remoteHelp };
+
+    await stack.ok("up", "--yes");
+    // The two resources run side by side: their calls interleave.
+    const of = (path: string) => calls().filter((c) => c.split(" ")[1].startsWith(path));
+    assert.deepEqual(of(P), [`GET ${P}`, `POST ${P}/${row.id}/beginOnboarding`]);
+    assert.deepEqual(of(S), [`GET ${S}`, `PATCH ${S}`]);
+    assert.equal((await stack.ok("stack", "output", "partnerId")).stdout.trim(), row.id);
+    const state = stack.resources();
+    assert.equal(state.teamviewer.outputs?.adopted, true);
+    assert.equal(state.teamviewer.outputs?.deleteOnDestroy, false);
+    assert.equal(emu().tenant(tenantId).remoteHelp.blockChat, true);
+
+    await stack.ok("config", "set", "connected", "false");
+    emu().clearLog({ tenantId });
+    const diff = await stack.ok("preview", "--diff");
+    assert.match(
+      diff.stdout,
+      /~ intune:index:RemoteAssistancePartner: \(update\)[\s\S]*~ connected\s*: true => false/,
+    );
+    assert.deepEqual(calls(), [], "a preview asks Graph nothing");
+    await stack.ok("up", "--yes");
+    assert.deepEqual(calls(), [`POST ${P}/${row.id}/disconnect`]);
+
+    emu().clearLog({ tenantId });
+    emu().tenant(tenantId).beginOnboarding(row.id); // someone reconnects it in the portal
+    const drift = await stack.run(["preview", "--refresh", "--expect-no-changes"]);
+    assert.notEqual(drift.code, 0, "the drift check fails");
+    assert.match(
+      drift.stdout,
+      /~ +intune:index:RemoteAssistancePartner +teamviewer +update +\[diff: ~connected\]/,
+    );
+    emu().clearLog({ tenantId });
+    await stack.ok("up", "--refresh", "--yes");
+    assert.deepEqual(
+      calls().filter((c) => !c.startsWith("GET")),
+      [`POST ${P}/${row.id}/disconnect`],
+      "one call repairs it",
+    );
+    emu().clearLog({ tenantId });
+    await stack.ok("refresh", "--yes");
+    assert.deepEqual(
+      calls().filter((c) => !c.startsWith("GET")),
+      [],
+    );
+
+    emu().clearLog({ tenantId });
+    await stack.ok("destroy", "--yes");
+    assert.deepEqual(of(P), [`POST ${P}/${row.id}/disconnect`]);
+    assert.deepEqual(of(S), [`PATCH ${S}`]);
+    assert.ok(emu().tenant(tenantId).find(row.id), "the adopted connector stays");
+    assert.deepEqual(emu().tenant(tenantId).remoteHelp, before);
+  });
+
+  it("a created partner with connected: false is created without connecting, renamed with one PATCH, moved to another tenant only when its tenantId names one (created there first, then released), and destroyed with disconnect and DELETE", async () => {
+    const tenantId = emu().newTenant();
+    const other = emu().newTenant();
+    const stack = await YamlStack.create(cli!, "created", emu().env({ tenantId }));
+    const support = (args: Record<string, unknown> = {}) => [
+      partner("support", { displayName: "Contoso Support", connected: false, ...args }),
+    ];
+    await stack.write(support()).ok("up", "--yes");
+    const id = stack.resources().support.id!;
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`, `POST ${P}`, `GET ${P}/${id}`]);
+    assert.equal(emu().tenant(tenantId).find(id)?.status, "notOnboarded");
+
+    emu().clearLog({ tenantId });
+    await stack.write(support({ displayName: "Contoso Helpdesk" })).ok("up", "--yes");
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`, `PATCH ${P}/${id}`, `GET ${P}/${id}`]);
+
+    emu().clearLog({ tenantId });
+    const moved = support({ displayName: "Contoso Helpdesk", tenantId: other });
+    const preview = await stack.write(moved).ok("preview", "--diff");
+    assert.match(
+      preview.stdout,
+      new RegExp(
+        String.raw`\+-intune:index:RemoteAssistancePartner: \(replace\)[\s\S]*~ tenantId\s*: "${tenantId}" => "${other}"`,
+      ),
+    );
+    await stack.ok("up", "--yes");
+    const newId = stack.resources().support.id!;
+    assert.deepEqual(emu().calls({ tenantId: other }), [`GET ${P}`, `POST ${P}`, `GET ${P}/${newId}`]);
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${id}/disconnect`, `DELETE ${P}/${id}`]);
+
+    emu().clearLog({ tenantId: other });
+    await stack.ok("destroy", "--yes");
+    assert.deepEqual(emu().calls({ tenantId: other }), [
+      `POST ${P}/${newId}/disconnect`,
+      `DELETE ${P}/${newId}`,
+    ]);
+  });
+
+  it("pulumi import brings in an existing partner adopted, writes a YAML program that previews with no change, and destroy then only disconnects it; the import option does the same", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const seeded = emu().tenant(tenantId).seed({ displayName: "Fabrikam Remote", status: "onboarded" });
+    const stack = await YamlStack.create(cli!, "import", emu().env({ tenantId }));
+    const out = join(stack.dir, "imported.yaml");
+    await stack.ok(
+      "import",
+      "intune:index:RemoteAssistancePartner",
+      "teamviewer",
+      row.id,
+      "--yes",
+      "--protect=false",
+      "--out",
+      out,
+    );
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}/${row.id}`, `GET ${P}/${row.id}`], "reads only");
+    const generated = readFileSync(out, "utf8");
+    assert.match(generated, /type: intune:RemoteAssistancePartner/);
+    assert.match(generated, new RegExp(`displayName: ${INTUNE_ROW_NAME}`));
+    assert.match(generated, /connected: false/);
+    const imported = stack.resources().teamviewer;
+    assert.equal(imported.outputs?.adopted, true);
+    assert.equal(imported.outputs?.deleteOnDestroy, false);
+    assert.equal(imported.outputs?.tenantId, tenantId);
+
+    writeFileSync(join(stack.dir, "Pulumi.yaml"), `name: ${stack.project}\nruntime: yaml\n${generated}`);
+    emu().clearLog({ tenantId });
+    await stack.ok("preview", "--expect-no-changes");
+    assert.deepEqual(emu().calls({ tenantId }), []);
+
+    // The import option: the program's inputs must match the partner, and it is adopted the same way.
+    const withOption = [
+      partner("teamviewer", { displayName: INTUNE_ROW_NAME, connected: false }),
+      partner("fabrikam", { displayName: "Fabrikam Remote" }, { import: seeded.id }),
+    ];
+    await stack.write(withOption).ok("up", "--yes");
+    assert.deepEqual(
+      emu().calls({ tenantId }),
+      [`GET ${P}/${seeded.id}`, `GET ${P}/${seeded.id}`],
+      "read by the preview and the update, nothing written",
+    );
+    assert.equal(stack.resources().fabrikam.outputs?.adopted, true);
+    emu().clearLog({ tenantId });
+    await stack.write(withOption.map((d) => ({ ...d, opts: {} }))).ok("preview", "--expect-no-changes");
+
+    emu().clearLog({ tenantId });
+    await stack.ok("destroy", "--yes");
+    assert.deepEqual(
+      emu().calls({ tenantId }).sort(),
+      [`POST ${P}/${row.id}/disconnect`, `POST ${P}/${seeded.id}/disconnect`].sort(),
+    );
+    assert.ok(emu().tenant(tenantId).find(row.id) && emu().tenant(tenantId).find(seeded.id), "both stay");
+  });
+
+  it("two explicit providers in one program: each partner goes to its provider's tenant with its provider's credential, nothing to the machine's default tenant, and no secret in the state", async () => {
+    const [contoso, fabrikam, machineDefault] = [emu().newTenant(), emu().newTenant(), emu().newTenant()];
+    const fabrikamApp = emu().registerApp({
+      clientId: "7f9c8b52-3c5e-4f2a-9d61-0b7e3a1c2d4f",
+      clientSecret: "fabrikam's own secret",
+      tenants: [fabrikam],
+      permissions: [
+        "DeviceManagementConfiguration.ReadWrite.All",
+        "DeviceManagementServiceConfig.ReadWrite.All",
+      ],
+    });
+    // The machine's own credential does not work: only the providers' do.
+    const env = { ...emu().env({ tenantId: machineDefault }), AZURE_CLIENT_SECRET: "not this one" };
+    const stack = await YamlStack.create(cli!, "providers", env);
+    const provider = (tenantId: string, clientId: string, clientSecret: string) => ({
+      type: "pulumi:providers:intune",
+      properties: { tenantId, clientId, clientSecret: { "fn::secret": clientSecret } },
+    });
+    stack.write(
+      [
+        partner("a", { displayName: "Contoso Support" }, { provider: "${contoso}" }),
+        partner("b", { displayName: "Fabrikam Support" }, { provider: "${fabrikam}" }),
+      ],
+      {
+        resources: {
+          contoso: provider(contoso, defaultClientId, defaultClientSecret),
+          fabrikam: provider(fabrikam, fabrikamApp.clientId, fabrikamApp.clientSecret!),
+        },
+      },
+    );
+    await stack.ok("up", "--yes");
+    const byApp = (tenantId: string) => [
+      ...new Set(
+        emu()
+          .requests.filter((r) => r.tenantId === tenantId)
+          .map((r) => r.clientId),
+      ),
+    ];
+    assert.deepEqual(byApp(contoso), [defaultClientId]);
+    assert.deepEqual(byApp(fabrikam), [fabrikamApp.clientId]);
+    assert.deepEqual(emu().calls({ tenantId: machineDefault }), []);
+    const state = stack.resources();
+    assert.equal(state.a.outputs?.tenantId, contoso);
+    assert.equal(state.b.outputs?.tenantId, fabrikam);
+    const exported = (await stack.ok("stack", "export")).stdout;
+    for (const secret of [defaultClientSecret, fabrikamApp.clientSecret!])
+      assert.ok(!exported.includes(secret));
+
+    await stack.ok("destroy", "--yes");
+    assert.equal(
+      emu()
+        .tenant(contoso)
+        .all()
+        .filter((p) => p.displayName === "Contoso Support").length,
+      0,
+    );
+    assert.equal(
+      emu()
+        .tenant(fabrikam)
+        .all()
+        .filter((p) => p.displayName === "Fabrikam Support").length,
+      0,
+    );
+  });
+
+  it("a plugin whose CLI is killed mid-create exits by itself, sends Graph nothing more, and the next up refuses a second partner naming the one Graph made", async () => {
+    const tenantId = emu().newTenant();
+    const stack = await YamlStack.create(cli!, "killed", emu().env({ tenantId }));
+    emu().faults.add(
+      { kind: "slow", delayMs: 3_000 },
+      { tenantId, method: "POST", path: new RegExp(`^/deviceManagement${P}$`) },
+    );
+    const support = [partner("support", { displayName: "Contoso Support" })];
+    /** Kills the CLI and its YAML host, never the plugin: it is left to notice. */
+    const killCli = (pid: number) => {
+      const [, ...children] = processTree(pid);
+      const plugin = (p: number) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("pulumi-resource-intune");
+        } catch {
+          return false;
+        }
+      };
+      const plugins = children.filter(plugin);
+      for (const p of [pid, ...children.filter((c) => !plugin(c))])
+        if (isRunning(p)) process.kill(p, "SIGKILL");
+      return plugins;
+    };
+    const sent = await killedMidRequest(
+      emu(),
+      stack.write(support),
+      ["up", "--yes"],
+      tenantId,
+      "POST",
+      killCli,
+    );
+    assert.deepEqual(sent, [`GET ${P}`, `POST ${P}`]);
+    await stack.ok("cancel", "--yes");
+    emu().clearLog({ tenantId });
+    const again = await stack.run(["up", "--yes"]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stdout, /already exists in tenant .* To manage it, adopt it/);
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`], "no second POST");
+  });
+});
