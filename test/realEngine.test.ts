@@ -861,4 +861,3 @@ function assertInterruptedRow(key: string, output: string): void {
   assert.equal(rows.length, 1, `one row of "After an interrupted run" says ${key}`);
   for (const pattern of rows[0].patterns) assert.match(output, pattern);
 }
-
