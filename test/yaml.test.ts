@@ -7,12 +7,23 @@
  */
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { INTUNE_ROW_NAME, defaultClientId, defaultClientSecret } from "../emulator";
 import { useEmulator } from "./support/emulator";
-import { isRunning, killedMidRequest, processTree, realCli, type Decl } from "./support/realEngine";
+import { buildPluginArchive } from "../scripts/plugin-archive";
+import { freshDir, run } from "./support/installed";
+import {
+  isRunning,
+  killedMidRequest,
+  machineEnv,
+  processTree,
+  realCli,
+  type Decl,
+} from "./support/realEngine";
 import { REPO_ROOT } from "./support/repo";
-import { yamlUnavailable, YamlStack } from "./support/yaml";
+import { yamlText, yamlUnavailable, YamlStack } from "./support/yaml";
+
+const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
 
 const { cli, why } = realCli();
 const P = "/remoteAssistancePartners";
@@ -294,5 +305,53 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
     assert.notEqual(again.code, 0);
     assert.match(again.stdout, /already exists in tenant .* To manage it, adopt it/);
     assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`], "no second POST");
+  });
+});
+
+describe("the intune plugin as one executable, installed with pulumi plugin install", function () {
+  this.timeout(300_000);
+  before(function () {
+    const missing = yamlUnavailable(cli, why);
+    if (!missing) return;
+    if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
+      throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${missing}: npm run pulumi-cli builds it`);
+    console.log(`    (not run: ${missing})`);
+    this.skip();
+  });
+  const emu = useEmulator({ profile: "realistic" });
+
+  it("npm run plugin-archive's archive installs with pulumi plugin install resource intune <version> --file, and a YAML project runs it where no Node.js is on PATH", async () => {
+    const archive = await buildPluginArchive(freshDir("dist"));
+    assert.match(archive, /pulumi-resource-intune-v\d+\.\d+\.\d+-linux-(amd64|arm64)\.tar\.gz$/);
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const project = freshDir("no-node");
+    writeFileSync(
+      join(project, "Pulumi.yaml"),
+      yamlText("no-node", [partner("tv", { displayName: INTUNE_ROW_NAME, adopt: true, connected: false })]),
+    );
+    // Only the CLI's folder (the CLI and the YAML host, both Go): no node, and no ambient plugin.
+    const env = {
+      ...machineEnv(freshDir("backend"), emu().env({ tenantId })),
+      PATH: dirname(cli!.path),
+      PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+    };
+    const pulumi = async (...args: string[]) => {
+      const result = await run(cli!.path, [...args, "--non-interactive", "--color", "never"], project, env);
+      assert.equal(result.status, 0, result.output);
+      return result.output;
+    };
+    await pulumi("plugin", "install", "resource", "intune", version, "--file", archive);
+    assert.match(
+      await pulumi("plugin", "ls"),
+      new RegExp(`intune\\s+resource\\s+${version.replace(/\./g, "\\.")}`),
+    );
+    await pulumi("stack", "init", "dev");
+    const up = await pulumi("up", "--yes");
+    assert.doesNotMatch(up, /from \$PATH/, "the installed plugin, not an ambient one");
+    assert.deepEqual(emu().calls({ tenantId }), [`GET ${P}`], "adopted, left disconnected as declared");
+    emu().clearLog({ tenantId });
+    await pulumi("destroy", "--yes");
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
   });
 });

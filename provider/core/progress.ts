@@ -1,4 +1,4 @@
-import { dirname } from "node:path";
+import { shared } from "./shared";
 
 /** Receives progress lines meant for the person running `pulumi up`. */
 export type Reporter = (message: string) => void;
@@ -40,9 +40,7 @@ function engineLog(): Reporter | null {
   if (engine !== undefined) return engine;
   const address = engineAddress ?? hostEngineAddress(process.argv);
   if (!address) return (engine = null);
-  // Use the gRPC library @pulumi/pulumi's stubs were generated against, not a second copy.
-  const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
-  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [pulumiDir] }));
+  const grpc = shared<typeof import("@grpc/grpc-js")>("@grpc/grpc-js", () => require("@grpc/grpc-js"));
   const { EngineClient } = require("@pulumi/pulumi/proto/engine_grpc_pb");
   const proto = require("@pulumi/pulumi/proto/engine_pb");
   const client = new EngineClient(address, grpc.credentials.createInsecure());

@@ -3,29 +3,16 @@
  * resource's operation (`resources.ts`) run, its answer written. Errors become gRPC errors (a partner that
  * exists but did not reach the declared state: ErrorResourceInitFailed, so that state records it as it is).
  */
-import { dirname } from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import type { Struct as StructType } from "google-protobuf/google/protobuf/struct_pb";
 import { UNKNOWN, isUnknown, type CheckFailure } from "../core/inputs";
 import { cancelRequests } from "../core/lifeline";
+import { shared } from "../core/shared";
 import { configure } from "../core/runtime";
 import { resolveSettings, SettingsError } from "../core/settings";
 import { FUNCTIONS, RESOURCES, type ServedResource } from "./resources";
 import { CONFIG, intuneSchema } from "./schema";
 import { fromStruct, reveal, toStruct, type Props } from "./wire";
-
-/**
- * A module as @pulumi/pulumi's generated stubs load it (the program's copy, not a second one); in a bundle
- * (the single executable) the bundled copy.
- */
-function shared<T>(id: string, bundled: () => T): T {
-  try {
-    const pulumiDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
-    return require(require.resolve(id, { paths: [pulumiDir] })) as T;
-  } catch {
-    return bundled();
-  }
-}
 
 const grpc = shared<typeof grpcTypes>("@grpc/grpc-js", () => require("@grpc/grpc-js"));
 const { Struct } = shared<{ Struct: typeof StructType }>("google-protobuf/google/protobuf/struct_pb", () =>
