@@ -34,7 +34,6 @@ export async function buildPluginArchive(dist = join(root, "dist")): Promise<str
   mkdirSync(work, { recursive: true });
 
   const bundle = join(work, "plugin.js");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   await esbuild.build({
     entryPoints: [entry],
