@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { fanOut, type Tenant } from "../examples/automation/fanout";
 import { REMOTE_ASSISTANCE_PARTNER_TYPE } from "../provider";
+import { intuneSchema } from "../provider/plugin/schema";
+import type { Props } from "../testing/engine";
+import { LOCKED_SDK } from "./support/installed";
 import { REPO_ROOT } from "./support/repo";
 import { runProgram } from "./support/program";
 
@@ -122,6 +125,70 @@ function runsFor(job: Job, trigger: Trigger): boolean {
   assert.match(js, /^[\s"\w/.=&|()!-]*$/, `an if: this test can read: ${job.if}`);
   return new Function(`return (${js});`)() as boolean;
 }
+
+/** The fields of the operator's `pulumi.com/v1` Program (its CRD, pulumi-kubernetes-operator v2.9.0). */
+const PROGRAM_FIELDS = new Set(["configuration", "resources", "variables", "outputs", "packages"]);
+const PROGRAM_RESOURCE_OPTIONS = new Set(
+  "additionalSecretOutputs aliases customTimeouts deleteBeforeReplace dependsOn ignoreChanges import parent protect provider providers version".split(
+    " ",
+  ),
+);
+
+describe("Pulumi Kubernetes Operator Program (YAML, the intune plugin)", () => {
+  const docs = parseAllDocuments(readFileSync(join(REPO_ROOT, "deploy/operator/program.yaml"), "utf8")).map(
+    (d) => d.toJS(),
+  );
+  const program = docs.find((d) => d.kind === "Program");
+  const stack = docs.find((d) => d.kind === "Stack");
+  const schema = intuneSchema("0.0.0");
+
+  it("uses only the Program CRD's fields, and only the plugin's resources and their inputs", () => {
+    assert.equal(program.apiVersion, "pulumi.com/v1");
+    assert.deepEqual(
+      Object.keys(program.program).filter((k) => !PROGRAM_FIELDS.has(k)),
+      [],
+    );
+    for (const c of Object.values(program.program.configuration ?? {}) as { type: string }[])
+      assert.ok(["String", "Number", "List<Number>", "List<String>"].includes(c.type), c.type);
+    for (const [name, r] of Object.entries(program.program.resources) as [string, Record<string, Props>][]) {
+      const token = String(r.type).replace(/^intune:/, "intune:index:");
+      const resource = (schema.resources as Record<string, { inputProperties: Props }>)[token];
+      assert.ok(resource, `${name}: ${String(r.type)} is a resource of the plugin`);
+      assert.deepEqual(
+        Object.keys(r.properties).filter((k) => !(k in resource.inputProperties)),
+        [],
+        name,
+      );
+      assert.deepEqual(
+        Object.keys(r.options ?? {}).filter((k) => !PROGRAM_RESOURCE_OPTIONS.has(k)),
+        [],
+        name,
+      );
+    }
+  });
+
+  it("is run by a Stack that refreshes, resyncs, destroys on finalize, and whose workspace image has the plugin", () => {
+    assert.equal(stack.spec.programRef.name, program.metadata.name);
+    assert.deepEqual(
+      Object.keys(stack.spec).filter((k) => !STACK_SPEC_FIELDS.has(k)),
+      [],
+    );
+    assert.equal(stack.spec.refresh, true);
+    assert.equal(stack.spec.destroyOnFinalize, true);
+    assert.equal(stack.spec.continueResyncOnCommitMatch, true);
+    const dockerfile = readFileSync(join(REPO_ROOT, "deploy/operator/Dockerfile"), "utf8");
+    assert.match(
+      dockerfile,
+      new RegExp(`^FROM pulumi/pulumi:${LOCKED_SDK.replace(/\./g, "\\.")}-nonroot$`, "m"),
+    );
+    assert.match(
+      dockerfile,
+      /^ADD pulumi-resource-intune\.tar\.gz \/usr\/local\/bin\/$/m,
+      "the executable on PATH",
+    );
+    assert.ok(stack.spec.workspaceTemplate.spec.image.endsWith(`:${LOCKED_SDK}`));
+  });
+});
 
 describe("GitHub Actions workflow", () => {
   const text = readFileSync(join(REPO_ROOT, "deploy/github-actions/intune-remote-assistance.yml"), "utf8");

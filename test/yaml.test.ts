@@ -8,6 +8,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { parseAllDocuments, stringify } from "yaml";
 import { INTUNE_ROW_NAME, defaultClientId, defaultClientSecret } from "../emulator";
 import { useEmulator } from "./support/emulator";
 import { buildPluginArchive } from "../scripts/plugin-archive";
@@ -107,6 +108,43 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
     assert.deepEqual(of(S), [`PATCH ${S}`]);
     assert.ok(emu().tenant(tenantId).find(row.id), "the adopted connector stays");
     assert.deepEqual(emu().tenant(tenantId).remoteHelp, before);
+  });
+
+  it("deploy/operator/program.yaml's Program, run as the operator runs it (a YAML project of its program), adopts the connector and sets Remote Help; destroy disconnects it and puts Remote Help back", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const manifests = parseAllDocuments(
+      readFileSync(join(REPO_ROOT, "deploy/operator/program.yaml"), "utf8"),
+    );
+    const program = manifests.map((d) => d.toJS()).find((d) => d.kind === "Program").program;
+    const stack = await YamlStack.create(cli!, "operator", emu().env({ tenantId }), {
+      project: "operator-program",
+    });
+    writeFileSync(
+      join(stack.dir, "Pulumi.yaml"),
+      stringify({ name: stack.project, runtime: "yaml", ...program }),
+    );
+    await stack.ok("up", "--yes", "--refresh");
+    const of = (path: string) =>
+      emu()
+        .calls({ tenantId })
+        .filter((c) => c.split(" ")[1].startsWith(path));
+    assert.deepEqual(of(P), [`GET ${P}`, `POST ${P}/${row.id}/beginOnboarding`]);
+    assert.deepEqual(of(S), [`GET ${S}`, `PATCH ${S}`]);
+    assert.equal((await stack.ok("stack", "output", "partnerId")).stdout.trim(), row.id);
+    emu().clearLog({ tenantId });
+    await stack.ok("up", "--yes", "--refresh");
+    assert.deepEqual(
+      emu()
+        .calls({ tenantId })
+        .filter((c) => !c.startsWith("GET")),
+      [],
+      "a resync with no drift writes nothing",
+    );
+    emu().clearLog({ tenantId });
+    await stack.ok("destroy", "--yes");
+    assert.deepEqual(of(P), [`POST ${P}/${row.id}/disconnect`]);
+    assert.deepEqual(of(S), [`PATCH ${S}`]);
   });
 
   it("a created partner with connected: false is created without connecting, renamed with one PATCH, moved to another tenant only when its tenantId names one (created there first, then released), and destroyed with disconnect and DELETE", async () => {
