@@ -3,8 +3,9 @@
  * need; the serialized provider's size; the host's cold start.
  */
 import type { Emulator } from "../emulator";
-import { REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider";
-import { ProviderHost, Stack, programInputs, settingsInputs, urnOf } from "../testing/engine";
+import { REMOTE_ASSISTANCE_PARTNER_TYPE, REMOTE_ASSISTANCE_SETTINGS_TYPE } from "../provider";
+import { PARTNER_TOKEN, SETTINGS_TOKEN } from "../provider/plugin/schema";
+import { ProviderHost, Stack, programInputs, settingsInputs, urnOf, type Props } from "../testing/engine";
 
 export interface OperationCount {
   operation: string;
@@ -14,13 +15,25 @@ export interface OperationCount {
   measured: number;
 }
 
-/** Runs each operation once in a fresh tenant and counts its Graph requests and the host's token requests. */
+/**
+ * Runs each operation once in a fresh tenant and counts its Graph requests and the host's token requests; with
+ * `plugin`, through the `intune` plugin instead of the dynamic-provider host.
+ */
 export async function countRequests(
   emulator: Emulator,
   newTenant: () => string,
+  { plugin = false } = {},
 ): Promise<{ operations: OperationCount[]; tokenRequestsPerTenant: number }> {
   const tenantId = newTenant();
-  const host = await ProviderHost.start({ env: emulator.env() });
+  const host = await ProviderHost.start({ env: emulator.env(), plugin });
+  const [partnerType, settingsType] = plugin
+    ? [PARTNER_TOKEN, SETTINGS_TOKEN]
+    : [REMOTE_ASSISTANCE_PARTNER_TYPE, REMOTE_ASSISTANCE_SETTINGS_TYPE];
+  /** What a program registers: the plugin's resources carry no serialized provider. */
+  const registered = ({ inputs }: { inputs: Props }) => {
+    if (plugin) delete inputs.__provider;
+    return inputs;
+  };
   const rows: OperationCount[] = [];
   const measure = async (operation: string, minimum: number, why: string, fn: () => Promise<unknown>) => {
     const before = emulator.requests.length;
@@ -33,9 +46,9 @@ export async function countRequests(
     });
   };
   try {
-    const stack = new Stack(host);
+    const stack = new Stack(host, partnerType);
     const declare = async (args: { connected?: boolean; partnerId?: string; displayName?: string }) =>
-      (await programInputs("p", { displayName: "Bench", tenantId, ...args })).inputs;
+      registered(await programInputs("p", { displayName: "Bench", tenantId, ...args }));
     const seeded = emulator
       .tenant(tenantId)
       .seed({ displayName: "TeamViewer Connector", status: "onboarded" });
@@ -58,13 +71,14 @@ export async function countRequests(
     await measure("adopt", 1, "GET the partner", async () =>
       stack.upOne(
         "tv",
-        (await programInputs("tv", { displayName: "TeamViewer Connector", partnerId: seeded.id, tenantId }))
-          .inputs,
+        registered(
+          await programInputs("tv", { displayName: "TeamViewer Connector", partnerId: seeded.id, tenantId }),
+        ),
       ),
     );
     await measure("destroy (adopted)", 1, "disconnect; the partner stays", () => stack.destroy());
-    const remoteHelp = new Stack(host, REMOTE_ASSISTANCE_SETTINGS_TYPE);
-    const settings = async () => (await settingsInputs("rh", { tenantId, blockChat: true })).inputs;
+    const remoteHelp = new Stack(host, settingsType);
+    const settings = async () => registered(await settingsInputs("rh", { tenantId, blockChat: true }));
     await measure("settings create (one field differs)", 2, "GET, PATCH of that field", async () =>
       remoteHelp.upOne("rh", await settings()),
     );
@@ -99,21 +113,28 @@ export interface ColdStart {
   firstCreateInMs: number;
 }
 
-/** One cold start of the host, timed in one run. */
-export async function coldStart(emulator: Emulator, tenantId: string): Promise<ColdStart> {
+/** One cold start of the host (with `plugin`, of the `intune` plugin), timed in one run. */
+export async function coldStart(
+  emulator: Emulator,
+  tenantId: string,
+  { plugin = false } = {},
+): Promise<ColdStart> {
   const { inputs } = await programInputs("cold", { displayName: "Cold Start", tenantId });
+  const providerBytes = Buffer.byteLength(String(inputs.__provider));
+  if (plugin) delete inputs.__provider;
+  const urn = plugin ? urnOf("cold", PARTNER_TOKEN) : urnOf("cold");
   const t0 = performance.now();
-  const host = await ProviderHost.start({ env: emulator.env() });
+  const host = await ProviderHost.start({ env: emulator.env(), plugin });
   const t1 = performance.now();
   try {
     await host.configure({});
     const t2 = performance.now();
-    const { inputs: checked } = await host.check(urnOf("cold"), {}, inputs);
+    const { inputs: checked } = await host.check(urn, {}, inputs);
     const t3 = performance.now();
-    await host.create(urnOf("cold"), checked);
+    await host.create(urn, checked);
     const t4 = performance.now();
     return {
-      providerBytes: Buffer.byteLength(String(inputs.__provider)),
+      providerBytes: plugin ? 0 : providerBytes,
       spawnInMs: Math.round(t1 - t0),
       configureInMs: Math.round(t2 - t1),
       firstCheckInMs: Math.round(t3 - t2),

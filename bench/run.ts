@@ -6,14 +6,14 @@
  * documented 20 s window (about 35 minutes in all); `--window-ms` compresses it for a quick look, which
  * shrinks the bound but not the machine's latency, so the targets are judged at 20 s only.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { intuneLimits, limitShape, limitsAt, startEmulator, type ThrottleLimits } from "../emulator";
 import type { LimitShapeName } from "../emulator/throttle";
 import { findPulumiCli } from "../provider/pulumiCli";
-import { cliBuildTimes, engineCost, npmStartInMs } from "./engine";
+import { cliBuildTimes, engineCost, npmStartInMs, seaStartInMs } from "./engine";
 import { coldStart, countRequests } from "./requests";
 import {
   comparedWithSdk,
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     options: {
       cases: { type: "string", default: GRID },
       "scenario-cases": { type: "string", default: SCENARIO_GRID },
-      only: { type: "string", default: "abcde" },
+      only: { type: "string", default: "abcdep" },
       shapes: { type: "string", default: SHAPES },
       "shape-share": { type: "string", default: "0.5" },
       "shape-partners": { type: "string", default: "100" },
@@ -82,169 +82,190 @@ async function main(): Promise<void> {
 
   const functional = await startEmulator({ onboardingDelayMs: null, throttle: false });
   try {
-    const { operations, tokenRequestsPerTenant } = await countRequests(functional, () =>
-      functional.newTenant(),
-    );
+    const newTenant = () => functional.newTenant();
+    const dynamic = await countRequests(functional, newTenant);
+    const plugin = await countRequests(functional, newTenant, { plugin: true });
     print("\n## Graph requests per operation\n");
-    print("Through the real dynamic-provider host, counted in the emulator's request log.\n");
-    print("| operation | minimum the semantics need | measured |");
-    print("|---|---|---|");
-    for (const o of operations) print(`| ${o.operation} | ${o.minimum} (${o.why}) | ${o.measured} |`);
-    print(`| token requests per tenant per provider process | 1 | ${tokenRequestsPerTenant} |`);
+    print(
+      "Through the real dynamic-provider host and through the `intune` plugin (`pulumi-resource-intune`), counted in the emulator's request log.\n",
+    );
+    print("| operation | minimum the semantics need | dynamic provider | plugin |");
+    print("|---|---|---|---|");
+    dynamic.operations.forEach((o, i) =>
+      print(
+        `| ${o.operation} | ${o.minimum} (${o.why}) | ${o.measured} | ${plugin.operations[i].measured} |`,
+      ),
+    );
+    print(
+      `| token requests per tenant per provider process | 1 | ${dynamic.tokenRequestsPerTenant} | ${plugin.tokenRequestsPerTenant} |`,
+    );
 
     const cold = await coldStart(functional, functional.newTenant());
+    const pluginCold = await coldStart(functional, functional.newTenant(), { plugin: true });
     print("\n## Serialized provider and cold start\n");
-    print("| measure | value |");
-    print("|---|---|");
-    print(`| \`__provider\` per resource (aim ≤ 8 KiB) | ${cold.providerBytes} bytes |`);
-    print(`| host spawn to gRPC port | ${cold.spawnInMs} ms |`);
-    print(`| Configure | ${cold.configureInMs} ms |`);
-    print(`| first Check (deserialize the provider, load the runtime) | ${cold.firstCheckInMs} ms |`);
-    print(`| first Create (credential, token, 4 Graph requests) | ${cold.firstCreateInMs} ms |`);
+    print("| measure | dynamic provider | plugin |");
+    print("|---|---|---|");
+    print(`| \`__provider\` per resource (aim ≤ 8 KiB) | ${cold.providerBytes} bytes | none |`);
+    print(`| process spawn to gRPC port | ${cold.spawnInMs} ms | ${pluginCold.spawnInMs} ms |`);
+    print(`| Configure | ${cold.configureInMs} ms | ${pluginCold.configureInMs} ms |`);
+    print(
+      `| first Check (dynamic: deserialize the provider, load the runtime) | ${cold.firstCheckInMs} ms | ${pluginCold.firstCheckInMs} ms |`,
+    );
+    print(
+      `| first Create (credential, token, 4 Graph requests) | ${cold.firstCreateInMs} ms | ${pluginCold.firstCreateInMs} ms |`,
+    );
+    if (only.includes("p")) {
+      const sea = await seaStartInMs();
+      print(`| the plugin's single executable (npm run plugin-archive): spawn to gRPC port | | ${sea} ms |`);
+    }
   } finally {
     await functional.close();
   }
 
-  print("\n## Throttled scale\n");
-  print(
-    `N partners created at once across M tenants (unbounded \`--parallel\`), one app. Ours: through the dynamic-provider host, its pacing configured with Intune's documented budget (${intuneLimits.appWrites} writes and ${intuneLimits.appAll} requests per app per tenant per window) whatever the tenant really grants. Baseline: \`@microsoft/microsoft-graph-client\` 3 with its default middleware making the same requests (a list per tenant, then POST, GET, beginOnboarding per partner). ${windowMs === intuneLimits.windowMs ? `Window: ${windowMs / 1000} s, as documented.` : `Window compressed from ${intuneLimits.windowMs / 1000} s to ${windowMs / 1000} s.`} Bound: the busiest tenant's accepted writes ÷ the write rate the tenant grants this app (or requests ÷ request rate, whichever is larger). Orphans: partners in the tenants whose id the caller never learned. A cell whose first runs take under ${REPEAT_UNDER_MS / 1000} s runs ${REPEATS} times each, ours and the SDK alternating, and shows each one's median run (by time from first request).\n`,
-  );
-  const scaled = { ...intuneLimits, windowMs };
-  const documented = { windowMs, writes: intuneLimits.appWrites, requests: intuneLimits.appAll };
-  const half = (n: number) => Math.floor(n / 2);
-  const scenarios: Scenario[] = [
-    {
-      title: "(a) The documented limit",
-      about:
-        "The tenant grants what Intune documents. Target: wall ≤ 1.3 × bound, 429s under 5 %, 0 failures, 0 orphans.",
-      limitKnown: true,
-      throttle: scaled,
-      granted: { windowMs, appWrites: scaled.appWrites, appAll: scaled.appAll },
-      cases,
-      unthrottled: true,
-    },
-    {
-      title: "(b) Half the documented limit, not told to the provider",
-      about:
-        "Every limit of the tenant at half the documented one. Target: wall ≤ 1.5 × bound, 429s under 10 %, 0 failures, 0 orphans.",
-      limitKnown: false,
-      throttle: {
-        windowMs,
-        appWrites: half(scaled.appWrites),
-        tenantWrites: half(scaled.tenantWrites),
-        appAll: half(scaled.appAll),
-        tenantAll: half(scaled.tenantAll),
-      },
-      granted: { windowMs, appWrites: half(scaled.appWrites), appAll: half(scaled.appAll) },
-      cases: scenarioCases,
-    },
-    {
-      title: "(c) Another app consuming half the tenant's budget",
-      about: `The documented limits, while another app of the tenant sends ${half(scaled.tenantWrites)} writes and ${half(scaled.tenantAll)} requests per window, steadily, all along. Target: as (b).`,
-      limitKnown: false,
-      throttle: scaled,
-      otherApp: { writes: half(scaled.tenantWrites), requests: half(scaled.tenantAll) },
-      granted: {
-        windowMs,
-        appWrites: Math.min(scaled.appWrites, scaled.tenantWrites - half(scaled.tenantWrites)),
-        appAll: Math.min(scaled.appAll, scaled.tenantAll - half(scaled.tenantAll)),
-      },
-      cases: scenarioCases,
-    },
-  ].filter((_, i) => only.includes("abc"[i]));
-  // Unmeasured, once: warms this process's side (the emulator standing in for Graph and Entra, the gRPC client
-  // standing in for the engine), neither of which is cold in a real run. Every measured run spawns a fresh
-  // host, so the provider's own cold start stays in every figure.
-  await onFreshEmulator(runOurs, { partners: 100, tenants: 10 }, false, {});
-  const sideBySide: string[] = [];
-  for (const scenario of scenarios) {
-    print(`\n### ${scenario.title}\n`);
-    print(`${scenario.about}\n`);
+  if (/[abcd]/.test(only)) {
+    print("\n## Throttled scale\n");
     print(
-      "| N × M | who | wall | from first request | bound | wall ÷ bound | unthrottled | requests | 429s | failures | orphans | target met | token requests | host peak memory |",
+      `N partners created at once across M tenants (unbounded \`--parallel\`), one app. Ours: through the dynamic-provider host, its pacing configured with Intune's documented budget (${intuneLimits.appWrites} writes and ${intuneLimits.appAll} requests per app per tenant per window) whatever the tenant really grants. Baseline: \`@microsoft/microsoft-graph-client\` 3 with its default middleware making the same requests (a list per tenant, then POST, GET, beginOnboarding per partner). ${windowMs === intuneLimits.windowMs ? `Window: ${windowMs / 1000} s, as documented.` : `Window compressed from ${intuneLimits.windowMs / 1000} s to ${windowMs / 1000} s.`} Bound: the busiest tenant's accepted writes ÷ the write rate the tenant grants this app (or requests ÷ request rate, whichever is larger). Orphans: partners in the tenants whose id the caller never learned. A cell whose first runs take under ${REPEAT_UNDER_MS / 1000} s runs ${REPEATS} times each, ours and the SDK alternating, and shows each one's median run (by time from first request).\n`,
     );
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    const setup: RunSetup = { granted: scenario.granted, documented };
-    for (const c of scenario.cases) {
-      // The same run against an emulator that does not throttle: the machine's floor.
-      const unthrottledInMs = scenario.unthrottled
-        ? (await onFreshEmulator(runOurs, c, false, setup)).wallInMs
-        : undefined;
-      const runs = { ours: [] as ScaleResult[], theirs: [] as ScaleResult[] };
-      // A cell of a few seconds is mostly latency, noisy from run to run: it runs REPEATS times, alternating.
-      do {
-        runs.ours.push(await onFreshEmulator(runOurs, c, scenario.throttle, setup, scenario.otherApp));
-        runs.theirs.push(await onFreshEmulator(runGraphSdk, c, scenario.throttle, setup, scenario.otherApp));
-      } while (
-        runs.ours.length < REPEATS &&
-        Math.max(runs.ours[0].wallInMs, runs.theirs[0].wallInMs) < REPEAT_UNDER_MS
+    const scaled = { ...intuneLimits, windowMs };
+    const documented = { windowMs, writes: intuneLimits.appWrites, requests: intuneLimits.appAll };
+    const half = (n: number) => Math.floor(n / 2);
+    const scenarios: Scenario[] = [
+      {
+        title: "(a) The documented limit",
+        about:
+          "The tenant grants what Intune documents. Target: wall ≤ 1.3 × bound, 429s under 5 %, 0 failures, 0 orphans.",
+        limitKnown: true,
+        throttle: scaled,
+        granted: { windowMs, appWrites: scaled.appWrites, appAll: scaled.appAll },
+        cases,
+        unthrottled: true,
+      },
+      {
+        title: "(b) Half the documented limit, not told to the provider",
+        about:
+          "Every limit of the tenant at half the documented one. Target: wall ≤ 1.5 × bound, 429s under 10 %, 0 failures, 0 orphans.",
+        limitKnown: false,
+        throttle: {
+          windowMs,
+          appWrites: half(scaled.appWrites),
+          tenantWrites: half(scaled.tenantWrites),
+          appAll: half(scaled.appAll),
+          tenantAll: half(scaled.tenantAll),
+        },
+        granted: { windowMs, appWrites: half(scaled.appWrites), appAll: half(scaled.appAll) },
+        cases: scenarioCases,
+      },
+      {
+        title: "(c) Another app consuming half the tenant's budget",
+        about: `The documented limits, while another app of the tenant sends ${half(scaled.tenantWrites)} writes and ${half(scaled.tenantAll)} requests per window, steadily, all along. Target: as (b).`,
+        limitKnown: false,
+        throttle: scaled,
+        otherApp: { writes: half(scaled.tenantWrites), requests: half(scaled.tenantAll) },
+        granted: {
+          windowMs,
+          appWrites: Math.min(scaled.appWrites, scaled.tenantWrites - half(scaled.tenantWrites)),
+          appAll: Math.min(scaled.appAll, scaled.tenantAll - half(scaled.tenantAll)),
+        },
+        cases: scenarioCases,
+      },
+    ].filter((_, i) => only.includes("abc"[i]));
+    // Unmeasured, once: warms this process's side (the emulator standing in for Graph and Entra, the gRPC client
+    // standing in for the engine), neither of which is cold in a real run. Every measured run spawns a fresh
+    // host, so the provider's own cold start stays in every figure.
+    await onFreshEmulator(runOurs, { partners: 100, tenants: 10 }, false, {});
+    const sideBySide: string[] = [];
+    for (const scenario of scenarios) {
+      print(`\n### ${scenario.title}\n`);
+      print(`${scenario.about}\n`);
+      print(
+        "| N × M | who | wall | from first request | bound | wall ÷ bound | unthrottled | requests | 429s | failures | orphans | target met | token requests | host peak memory |",
       );
-      const [ours, theirs] = [medianRun(runs.ours), medianRun(runs.theirs)];
-      for (const r of [ours, theirs]) {
-        print(
-          `| ${r.partners} × ${r.tenants} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.graphSpanInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.who === "ours" && unthrottledInMs !== undefined ? `${seconds(unthrottledInMs)} s` : ""} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.orphans} | ${meetsTarget(r, scenario.limitKnown) ? "yes" : "no"} | ${r.tokenRequests} | ${r.peakMemoryInMiB === undefined ? "–" : `${r.peakMemoryInMiB} MiB`} |`,
+      print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+      const setup: RunSetup = { granted: scenario.granted, documented };
+      for (const c of scenario.cases) {
+        // The same run against an emulator that does not throttle: the machine's floor.
+        const unthrottledInMs = scenario.unthrottled
+          ? (await onFreshEmulator(runOurs, c, false, setup)).wallInMs
+          : undefined;
+        const runs = { ours: [] as ScaleResult[], theirs: [] as ScaleResult[] };
+        // A cell of a few seconds is mostly latency, noisy from run to run: it runs REPEATS times, alternating.
+        do {
+          runs.ours.push(await onFreshEmulator(runOurs, c, scenario.throttle, setup, scenario.otherApp));
+          runs.theirs.push(
+            await onFreshEmulator(runGraphSdk, c, scenario.throttle, setup, scenario.otherApp),
+          );
+        } while (
+          runs.ours.length < REPEATS &&
+          Math.max(runs.ours[0].wallInMs, runs.theirs[0].wallInMs) < REPEAT_UNDER_MS
+        );
+        const [ours, theirs] = [medianRun(runs.ours), medianRun(runs.theirs)];
+        for (const r of [ours, theirs]) {
+          print(
+            `| ${r.partners} × ${r.tenants} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.graphSpanInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.who === "ours" && unthrottledInMs !== undefined ? `${seconds(unthrottledInMs)} s` : ""} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.orphans} | ${meetsTarget(r, scenario.limitKnown) ? "yes" : "no"} | ${r.tokenRequests} | ${r.peakMemoryInMiB === undefined ? "–" : `${r.peakMemoryInMiB} MiB`} |`,
+          );
+        }
+        sideBySide.push(
+          `| ${scenario.title.slice(0, 3)} | ${c.partners} × ${c.tenants} | ${(ours.wallInMs / theirs.wallInMs).toFixed(3)} | ${(ours.graphSpanInMs / theirs.graphSpanInMs).toFixed(3)} | ${ours.throttled} / ${theirs.throttled} | ${ours.failures} / ${theirs.failures} | ${ours.orphans} / ${theirs.orphans} | ${comparedWithSdk(ours, theirs)} |`,
         );
       }
-      sideBySide.push(
-        `| ${scenario.title.slice(0, 3)} | ${c.partners} × ${c.tenants} | ${(ours.wallInMs / theirs.wallInMs).toFixed(3)} | ${(ours.graphSpanInMs / theirs.graphSpanInMs).toFixed(3)} | ${ours.throttled} / ${theirs.throttled} | ${ours.failures} / ${theirs.failures} | ${ours.orphans} / ${theirs.orphans} | ${comparedWithSdk(ours, theirs)} |`,
-      );
     }
-  }
-  if (only.includes("d")) {
-    const share = Number(values["shape-share"]);
-    const partners = Number(values["shape-partners"]);
-    print("\n### (d) The limit's shape\n");
-    print(
-      `How Graph counts Intune's limits is unconfirmed. Each row: ${partners} partners in one tenant, each created, disconnected and destroyed (${partners * 5} writes), all at once, under limits at ${share * 100} % of the documented rates, counted in the shape and window of the row; the provider is configured with the documented budget and told nothing else. Rows run three at a time, each on an emulator of its own. Target: wall ≤ 1.5 × bound, 429s at most 10 %, 0 failures, 0 orphans.\n`,
-    );
-    print(
-      "| shape | window | 429 counts | who | wall | bound | wall ÷ bound | requests | 429s | failures | orphans | target met |",
-    );
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    const shapes = values.shapes.split(",").map((spec) => {
-      const [name, ms, rejected] = spec.split(":");
-      const windowMs = name === "bucket" ? intuneLimits.windowMs : Number(ms);
-      const shape = limitShape(name as LimitShapeName, Number(ms));
-      return {
-        spec,
-        name,
-        windowMs,
-        burstMs: Number(ms),
-        limits: limitsAt(share, windowMs, shape, rejected === "rejected"),
-      };
-    });
-    // Three at a time: side by side, the runs share this process (the emulators) and two cores.
-    const rows = await inBatches(
-      3,
-      shapes.map(({ limits, windowMs }) => async () => {
-        const setup: RunSetup = {
-          lifecycle: true,
-          granted: { windowMs, appWrites: limits.appWrites, appAll: limits.appAll },
-          documented,
+    if (only.includes("d")) {
+      const share = Number(values["shape-share"]);
+      const partners = Number(values["shape-partners"]);
+      print("\n### (d) The limit's shape\n");
+      print(
+        `How Graph counts Intune's limits is unconfirmed. Each row: ${partners} partners in one tenant, each created, disconnected and destroyed (${partners * 5} writes), all at once, under limits at ${share * 100} % of the documented rates, counted in the shape and window of the row; the provider is configured with the documented budget and told nothing else. Rows run three at a time, each on an emulator of its own. Target: wall ≤ 1.5 × bound, 429s at most 10 %, 0 failures, 0 orphans.\n`,
+      );
+      print(
+        "| shape | window | 429 counts | who | wall | bound | wall ÷ bound | requests | 429s | failures | orphans | target met |",
+      );
+      print("|---|---|---|---|---|---|---|---|---|---|---|---|");
+      const shapes = values.shapes.split(",").map((spec) => {
+        const [name, ms, rejected] = spec.split(":");
+        const windowMs = name === "bucket" ? intuneLimits.windowMs : Number(ms);
+        const shape = limitShape(name as LimitShapeName, Number(ms));
+        return {
+          spec,
+          name,
+          windowMs,
+          burstMs: Number(ms),
+          limits: limitsAt(share, windowMs, shape, rejected === "rejected"),
         };
-        const c = { partners, tenants: 1 };
-        const ours = await onFreshEmulator(runOurs, c, limits, setup);
-        const theirs = await onFreshEmulator(runGraphSdk, c, limits, setup);
-        return [ours, theirs];
-      }),
-    );
-    shapes.forEach(({ name, windowMs, burstMs, limits }, i) => {
-      for (const r of rows[i]) {
-        print(
-          `| ${name} | ${name === "bucket" ? `burst ${seconds(burstMs)} s` : `${seconds(windowMs)} s`} | ${limits.countRejected ? "yes" : "no"} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.orphans} | ${meetsTarget(r, false) ? "yes" : "no"} |`,
-        );
-      }
-    });
-  }
+      });
+      // Three at a time: side by side, the runs share this process (the emulators) and two cores.
+      const rows = await inBatches(
+        3,
+        shapes.map(({ limits, windowMs }) => async () => {
+          const setup: RunSetup = {
+            lifecycle: true,
+            granted: { windowMs, appWrites: limits.appWrites, appAll: limits.appAll },
+            documented,
+          };
+          const c = { partners, tenants: 1 };
+          const ours = await onFreshEmulator(runOurs, c, limits, setup);
+          const theirs = await onFreshEmulator(runGraphSdk, c, limits, setup);
+          return [ours, theirs];
+        }),
+      );
+      shapes.forEach(({ name, windowMs, burstMs, limits }, i) => {
+        for (const r of rows[i]) {
+          print(
+            `| ${name} | ${name === "bucket" ? `burst ${seconds(burstMs)} s` : `${seconds(windowMs)} s`} | ${limits.countRejected ? "yes" : "no"} | ${r.who} | ${seconds(r.wallInMs)} s | ${seconds(r.boundInMs)} s | ${(r.wallInMs / r.boundInMs).toFixed(2)} | ${r.requests} | ${r.throttled} (${pct(r.throttled, r.requests)}) | ${r.failures} | ${r.orphans} | ${meetsTarget(r, false) ? "yes" : "no"} |`,
+          );
+        }
+      });
+    }
 
-  print(
-    "\nOurs against the Graph JS SDK in the same run (never slower where the SDK completes). Ours runs in the dynamic-provider host: before its first Graph request, each resource's Check and Create reach the host over gRPC, which a program calling Graph directly does not do. The two ways of meeting throttling are compared from each one's first Graph request to its end.\n",
-  );
-  print(
-    "| scenario | N × M | wall time ours ÷ theirs | from first request ours ÷ theirs | 429s ours / theirs | failures ours / theirs | orphans ours / theirs | ours no slower from first request |",
-  );
-  print("|---|---|---|---|---|---|---|---|");
-  for (const r of sideBySide) print(r);
+    print(
+      "\nOurs against the Graph JS SDK in the same run (never slower where the SDK completes). Ours runs in the dynamic-provider host: before its first Graph request, each resource's Check and Create reach the host over gRPC, which a program calling Graph directly does not do. The two ways of meeting throttling are compared from each one's first Graph request to its end.\n",
+    );
+    print(
+      "| scenario | N × M | wall time ours ÷ theirs | from first request ours ÷ theirs | 429s ours / theirs | failures ours / theirs | orphans ours / theirs | ours no slower from first request |",
+    );
+    print("|---|---|---|---|---|---|---|---|");
+    for (const r of sideBySide) print(r);
+  }
 
   if (only.includes("e")) {
     print("\n## The real Pulumi engine\n");
@@ -255,7 +276,7 @@ async function main(): Promise<void> {
       const build = cliBuildTimes(cli.version);
       const start = npmStartInMs(cli);
       const partners = Number(values["engine-partners"]);
-      const cost = await engineCost(cli, partners);
+      const cost = await engineCostOnce(cli, partners);
       print(
         `The CLI ${cli.version} (${cli.source}). ${partners} partners created by one \`pulumi up --yes\` (its preview, then the update; the program run inline, see docs/testing.md) and destroyed by one \`pulumi destroy --yes\`, against an emulator that does not throttle and with the provider's pacing off; beside them, the same through the harness, which drives the same dynamic-provider host with one resource at a time and no engine.\n`,
       );
@@ -276,8 +297,68 @@ async function main(): Promise<void> {
     }
   }
 
-  writeFileSync(join(__dirname, "..", "BENCHMARKS.md"), `${out.join("\n")}\n`);
+  if (only.includes("p")) {
+    print("\n## The intune plugin beside the dynamic provider\n");
+    const cli = findPulumiCli();
+    const partners = Number(values["engine-partners"]);
+    const cost = cli && (await engineCostOnce(cli, partners));
+    if (!cli || !cost?.plugin) {
+      print(
+        `Not measured: ${cli ? "no pulumi-language-yaml beside the CLI" : "no Pulumi CLI found"} (\`npm run pulumi-cli\` builds both).`,
+      );
+    } else {
+      const { plugin } = cost;
+      const ratio = (a: number, b: number) => `${(a / b).toFixed(2)} ×`;
+      print(
+        `The same CLI ${cli.version}: ${partners} partners declared by a Node.js program (the dynamic provider, the program run inline) and by a YAML program (the plugin, \`pulumi-resource-intune\` on PATH), each created by one \`pulumi up --yes\` and destroyed by one \`pulumi destroy --yes\`, against an emulator that does not throttle, the provider's pacing off. Graph calls per operation and cold starts: the tables above.\n`,
+      );
+      print("| measure | plugin (YAML) | dynamic provider (Node.js) | plugin ÷ dynamic |");
+      print("|---|---|---|---|");
+      print(
+        `| state per partner (its checkpoint entry) | ${plugin.stateBytesPerPartner} bytes | ${cost.cli.stateBytesPerPartner} bytes | ${ratio(plugin.stateBytesPerPartner!, cost.cli.stateBytesPerPartner!)} |`,
+      );
+      print(
+        `| ${partners} partners: \`pulumi up\` | ${seconds(plugin.upInMs)} s | ${seconds(cost.cli.upInMs)} s | ${ratio(plugin.upInMs, cost.cli.upInMs)} |`,
+      );
+      print(
+        `| ${partners} partners: \`pulumi destroy\` | ${seconds(plugin.destroyInMs)} s | ${seconds(cost.cli.destroyInMs)} s | ${ratio(plugin.destroyInMs, cost.cli.destroyInMs)} |`,
+      );
+    }
+  }
+
+  const file = join(__dirname, "..", "BENCHMARKS.md");
+  writeFileSync(
+    file,
+    withEarlierSections(out.join("\n"), existsSync(file) ? readFileSync(file, "utf8") : ""),
+  );
   console.log("\nwrote BENCHMARKS.md");
+}
+
+let engineCostRun: ReturnType<typeof engineCost> | undefined;
+
+/** {@link engineCost}, run once for the sections that report it. */
+function engineCostOnce(cli: NonNullable<ReturnType<typeof findPulumiCli>>, partners: number) {
+  engineCostRun ??= engineCost(cli, partners);
+  return engineCostRun;
+}
+
+/**
+ * The new report, followed by the sections (`## …`) of the earlier one that this run did not measure (`--only`
+ * left them out), each marked as from the earlier run: one file, every figure it holds dated.
+ */
+function withEarlierSections(report: string, earlier: string): string {
+  const sections = (text: string) => text.split(/^(?=## )/m).slice(1);
+  const title = (section: string) => section.split("\n")[0];
+  const measured = new Set(sections(report).map(title));
+  const date = /^Measured (\d{4}-\d{2}-\d{2})/m.exec(earlier)?.[1] ?? "earlier";
+  const kept = sections(earlier)
+    .filter((section) => !measured.has(title(section)))
+    .map((section) =>
+      /^\(From the run of /m.test(section)
+        ? section
+        : section.replace(/^(## .*)\n/, `$1\n\n(From the run of ${date}: not measured in this one.)\n`),
+    );
+  return `${[report.trimEnd(), ...kept.map((k) => k.trimEnd())].join("\n\n")}\n`;
 }
 
 /**

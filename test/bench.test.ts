@@ -28,6 +28,12 @@ describe("benchmarks (smoke)", function () {
     assert.equal(tokenRequestsPerTenant, 1);
   });
 
+  it("makes the same Graph requests per operation through the intune plugin as through the dynamic-provider host", async () => {
+    const dynamic = await countRequests(emu(), () => emu().newTenant());
+    const plugin = await countRequests(emu(), () => emu().newTenant(), { plugin: true });
+    assert.deepEqual(plugin, dynamic);
+  });
+
   it("keeps the serialized provider under 8 KiB", async () => {
     const cold = await coldStart(emu(), emu().newTenant());
     assert.ok(cold.providerBytes < 8 * 1024, `${cold.providerBytes} bytes`);
