@@ -3,7 +3,12 @@
  * contract of the package: they never change). Declared here rather than imported, so that the pack needs no
  * install of the package: copy this folder into any program's repository (`npm install --prefix policy`).
  */
-import type * as pulumi from "@pulumi/pulumi";
+import type {
+  ReportViolation,
+  ResourceRemediation,
+  ResourceValidation,
+  ResourceValidationArgs,
+} from "@pulumi/policy";
 
 /** The inputs of a RemoteAssistancePartner that the rules read. */
 export interface PartnerInputs {
@@ -24,14 +29,33 @@ export interface SettingsInputs {
   tenantId?: string;
 }
 
-type MatchedBy<TArgs> = new (name: string, args: TArgs) => pulumi.CustomResource;
+/**
+ * The type tokens of each resource: the dynamic provider's (Node.js programs) and the `intune` plugin's (YAML,
+ * Python, Go, C# programs). A rule applies to both.
+ */
+export const PARTNER_TYPES = [
+  "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner",
+  "intune:index:RemoteAssistancePartner",
+];
+export const SETTINGS_TYPES = [
+  "pulumi-nodejs:dynamic/intune:RemoteAssistanceSettings",
+  "intune:index:RemoteAssistanceSettings",
+];
 
-/** RemoteAssistancePartner as `validateResourceOfType` matches it: by its type token. */
-export const RemoteAssistancePartner = {
-  __pulumiType: "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner",
-} as unknown as MatchedBy<PartnerInputs>;
+/** A validation of the resources of `types`, their inputs typed as `TArgs`. */
+export function validateResourcesOf<TArgs>(
+  types: string[],
+  validate: (props: TArgs, args: ResourceValidationArgs, reportViolation: ReportViolation) => void,
+): ResourceValidation {
+  return (args, reportViolation) => {
+    if (types.includes(args.type)) validate(args.props as TArgs, args, reportViolation);
+  };
+}
 
-/** RemoteAssistanceSettings as `validateResourceOfType` matches it: by its type token. */
-export const RemoteAssistanceSettings = {
-  __pulumiType: "pulumi-nodejs:dynamic/intune:RemoteAssistanceSettings",
-} as unknown as MatchedBy<SettingsInputs>;
+/** A remediation of the resources of `types`: the inputs to use instead, or `undefined` to keep them. */
+export function remediateResourcesOf<TArgs>(
+  types: string[],
+  remediate: (props: TArgs, args: ResourceValidationArgs) => Record<string, unknown> | undefined,
+): ResourceRemediation {
+  return (args) => (types.includes(args.type) ? remediate(args.props as TArgs, args) : undefined);
+}

@@ -1,14 +1,17 @@
 /**
  * The policy rules for RemoteAssistancePartner and RemoteAssistanceSettings, each a small factory, matched by the
- * resource's type token.
+ * resource's type tokens (the dynamic provider's and the plugin's).
  * `index.ts` wires them into the pack; the tests call them with hand-built arguments.
  */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
 import {
-  remediateResourceOfType,
-  validateResourceOfType,
-  type ResourceValidationPolicy,
-} from "@pulumi/policy";
-import { RemoteAssistancePartner, RemoteAssistanceSettings } from "./resources";
+  PARTNER_TYPES,
+  remediateResourcesOf,
+  SETTINGS_TYPES,
+  validateResourcesOf,
+  type PartnerInputs,
+  type SettingsInputs,
+} from "./resources";
 
 /** Onboarding hosts allowed when the policy config names none: TeamViewer's. */
 export const DEFAULT_ALLOWED_HOSTS = ["login.teamviewer.com", "*.teamviewer.com"];
@@ -38,7 +41,7 @@ export function allowedOnboardingHosts(): ResourceValidationPolicy {
         allowedOnboardingHosts: { type: "array", items: { type: "string" }, default: DEFAULT_ALLOWED_HOSTS },
       },
     },
-    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, args, reportViolation) => {
+    validateResource: validateResourcesOf<PartnerInputs>(PARTNER_TYPES, (partner, args, reportViolation) => {
       const url = partner.onboardingUrl;
       if (typeof url !== "string") return; // unmanaged, or unknown during preview
       const allowed =
@@ -60,7 +63,7 @@ export function httpsOnboardingUrl(): ResourceValidationPolicy {
     name: "intune-onboarding-url-https",
     description: "A remote assistance partner's onboardingUrl must use https.",
     enforcementLevel: "mandatory",
-    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, _args, reportViolation) => {
+    validateResource: validateResourcesOf<PartnerInputs>(PARTNER_TYPES, (partner, _args, reportViolation) => {
       const url = partner.onboardingUrl;
       if (typeof url === "string" && !url.toLowerCase().startsWith("https://")) {
         reportViolation(
@@ -100,7 +103,7 @@ export function teardownByPolicy(): ResourceValidationPolicy {
         teardown: { type: "boolean", default: false },
       },
     },
-    remediateResource: remediateResourceOfType(RemoteAssistancePartner, (partner, args) => {
+    remediateResource: remediateResourcesOf<PartnerInputs>(PARTNER_TYPES, (partner, args) => {
       if (partner.connected === false) return undefined;
       const config = args.getConfig<TeardownConfig>();
       // A partner adopted by id may declare no name: only a teardown reaches it (see intune-partner-name-declared).
@@ -120,7 +123,7 @@ export function nameDeclared(): ResourceValidationPolicy {
     name: "intune-partner-name-declared",
     description: "A partner declares its displayName, so that the teardown allowlist can match it.",
     enforcementLevel: "advisory",
-    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, _args, reportViolation) => {
+    validateResource: validateResourcesOf<PartnerInputs>(PARTNER_TYPES, (partner, _args, reportViolation) => {
       if (partner.displayName === undefined) {
         reportViolation(
           `Partner ${partner.partnerId ?? ""} declares no displayName: the intune-partner-teardown allowlist matches declared names, so it cannot tell whether this partner is allowed. Declare its displayName.`,
@@ -137,7 +140,7 @@ export function protectAdoptedProduction(): ResourceValidationPolicy {
     description: "An adopted production connector should be protected, or keep deleteOnDestroy: false.",
     enforcementLevel: "advisory",
     configSchema: { properties: { production: { type: "boolean", default: false } } },
-    validateResource: validateResourceOfType(RemoteAssistancePartner, (partner, args, reportViolation) => {
+    validateResource: validateResourcesOf<PartnerInputs>(PARTNER_TYPES, (partner, args, reportViolation) => {
       const adopts = partner.partnerId !== undefined || partner.adopt === true;
       if (!args.getConfig<{ production?: boolean }>().production || !adopts) return;
       if (!args.opts.protect && partner.deleteOnDestroy === true) {
@@ -184,7 +187,7 @@ export function remoteHelpChoice(): ResourceValidationPolicy {
         allowSessionsToUnenrolledDevices: { type: "boolean" },
       },
     },
-    remediateResource: remediateResourceOfType(RemoteAssistanceSettings, (_settings, args) =>
+    remediateResource: remediateResourcesOf<SettingsInputs>(SETTINGS_TYPES, (_settings, args) =>
       remoteHelpRemediation(args.props, args.getConfig<RemoteHelpChoice>()),
     ),
   };

@@ -12,6 +12,8 @@ import {
   remoteHelpChoice,
   teardownByPolicy,
 } from "../policy/rules";
+import { PARTNER_TYPES, SETTINGS_TYPES } from "../policy/resources";
+import { PARTNER_TOKEN, SETTINGS_TOKEN } from "../provider/plugin/schema";
 import { useEmulator } from "./support/emulator";
 import { Stack, programInputs } from "../testing/engine";
 import { useHost } from "./support/host";
@@ -260,7 +262,7 @@ describe("policy rules", () => {
     });
   });
 
-  it("the pack holds every rule, each matched by the resource's type token", () => {
+  it("the pack holds every rule, each applied to the dynamic provider's and the plugin's type token alike, and to no other", () => {
     const names = intunePolicies().map((p) => p.name);
     assert.deepEqual(names, [
       "intune-onboarding-host-allowed",
@@ -270,13 +272,38 @@ describe("policy rules", () => {
       "intune-adopted-production-protected",
       "intune-remote-help-choice",
     ]);
-    for (const p of intunePolicies()) {
-      const fn = (p.validateResource ?? p.remediateResource) as { __pulumiType?: string };
-      const type =
-        p.name === "intune-remote-help-choice"
-          ? REMOTE_ASSISTANCE_SETTINGS_TYPE
-          : REMOTE_ASSISTANCE_PARTNER_TYPE;
-      assert.equal(fn.__pulumiType, type, p.name);
+    assert.deepEqual(PARTNER_TYPES, [REMOTE_ASSISTANCE_PARTNER_TYPE, PARTNER_TOKEN]);
+    assert.deepEqual(SETTINGS_TYPES, [REMOTE_ASSISTANCE_SETTINGS_TYPE, SETTINGS_TOKEN]);
+    const args = (type: string, props: Record<string, unknown>) =>
+      ({
+        type,
+        props,
+        urn: "",
+        name: "r",
+        opts: {},
+        getConfig: () => ({ teardown: true, blockChat: true }),
+      }) as never;
+    const violations = (type: string) => {
+      const found: string[] = [];
+      (httpsOnboardingUrl().validateResource as (a: never, r: (m: string) => void) => void)(
+        args(type, { displayName: "TV", onboardingUrl: "http://login.teamviewer.com" }),
+        (m) => found.push(m),
+      );
+      return found.length;
+    };
+    const torn = (type: string) =>
+      (teardownByPolicy().remediateResource as (a: never) => unknown)(args(type, { displayName: "TV" }));
+    const chosen = (type: string) =>
+      (remoteHelpChoice().remediateResource as (a: never) => unknown)(args(type, { blockChat: false }));
+    for (const type of PARTNER_TYPES) {
+      assert.equal(violations(type), 1, type);
+      assert.deepEqual(torn(type), { displayName: "TV", connected: false }, type);
+    }
+    for (const type of SETTINGS_TYPES) assert.deepEqual(chosen(type), { blockChat: true }, type);
+    for (const other of ["random:index:RandomPet", "pulumi-nodejs:dynamic:Resource"]) {
+      assert.equal(violations(other), 0);
+      assert.equal(torn(other), undefined);
+      assert.equal(chosen(other), undefined);
     }
   });
 });

@@ -8,14 +8,21 @@
  */
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { hasNodeLanguagePlugin, policyPackLauncher } from "../provider/runPulumi";
 import { ProviderHost } from "../testing/engine";
 import { INTUNE_ROW_NAME, type Emulator } from "../emulator";
 import { useEmulator } from "./support/emulator";
 import { overlapped } from "./support/overlapped";
-import { copiedExample, freshDir, installedProgram, LOCKED_SDK, run } from "./support/installed";
+import {
+  copiedExample,
+  freshDir,
+  installedPolicyPack,
+  installedProgram,
+  LOCKED_SDK,
+  run,
+} from "./support/installed";
 import { readmeMessageRows } from "./support/readme";
 import { REPO_ROOT } from "./support/repo";
 import {
@@ -839,21 +846,6 @@ describe("a Pulumi.yaml project run by the CLI's own Node.js language plugin", f
     assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
   });
 });
-
-let policyPack: Promise<string> | undefined;
-
-/** The policy pack the installed package ships, copied out and installed as docs/policy.md says; once. */
-function installedPolicyPack(): Promise<string> {
-  policyPack ??= (async () => {
-    const dir = await installedProgram(LOCKED_SDK);
-    const pack = join(freshDir("policy"), "policy");
-    cpSync(join(dir, "node_modules", "pulumi-intune-remote-assistance", "policy"), pack, { recursive: true });
-    const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], pack);
-    if (installed.status !== 0) throw new Error(`npm install in the policy pack failed: ${installed.output}`);
-    return pack;
-  })();
-  return policyPack;
-}
 
 /** Asserts that the README's "After an interrupted run" row containing `key` is in `output`, as it says. */
 function assertInterruptedRow(key: string, output: string): void {

@@ -12,7 +12,8 @@ import { parseAllDocuments, stringify } from "yaml";
 import { INTUNE_ROW_NAME, defaultClientId, defaultClientSecret } from "../emulator";
 import { useEmulator } from "./support/emulator";
 import { buildPluginArchive } from "../scripts/plugin-archive";
-import { freshDir, run } from "./support/installed";
+import { policyPackLauncher } from "../provider/runPulumi";
+import { freshDir, installedPolicyPack, run } from "./support/installed";
 import {
   isRunning,
   killedMidRequest,
@@ -238,6 +239,29 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
       [`POST ${P}/${row.id}/disconnect`, `POST ${P}/${seeded.id}/disconnect`].sort(),
     );
     assert.ok(emu().tenant(tenantId).find(row.id) && emu().tenant(tenantId).find(seeded.id), "both stay");
+  });
+
+  it("the shipped policy pack reaches the plugin's partners as it does the dynamic ones: its teardown remediation makes the next up disconnect, with one call", async () => {
+    const pack = await installedPolicyPack();
+    writeFileSync(
+      join(pack, "teardown.json"),
+      JSON.stringify({ "intune-partner-teardown": { teardown: true } }),
+    );
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await YamlStack.create(cli!, "policy", emu().env({ tenantId }));
+    await stack.write([partner("tv", { adopt: true, displayName: INTUNE_ROW_NAME })]).ok("up", "--yes");
+    emu().clearLog({ tenantId });
+    const torn = await stack.ok(
+      "up",
+      "--yes",
+      "--policy-pack",
+      policyPackLauncher(pack),
+      "--policy-pack-config",
+      join(pack, "teardown.json"),
+    );
+    assert.match(torn.stdout, /\[remediate\] +intune-partner-teardown/);
+    assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
   });
 
   it("two explicit providers in one program: each partner goes to its provider's tenant with its provider's credential, nothing to the machine's default tenant, and no secret in the state", async () => {

@@ -176,3 +176,18 @@ export async function copiedExample(name: string): Promise<string> {
     throw new Error(`npm install in a copy of examples/${name} failed: ${installed.output}`);
   return dir;
 }
+
+let policyPack: Promise<string> | undefined;
+
+/** The policy pack the installed package ships, copied out and installed as docs/policy.md says; once. */
+export function installedPolicyPack(): Promise<string> {
+  policyPack ??= (async () => {
+    const dir = await installedProgram(LOCKED_SDK);
+    const pack = join(freshDir("policy"), "policy");
+    cpSync(join(dir, "node_modules", "pulumi-intune-remote-assistance", "policy"), pack, { recursive: true });
+    const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], pack);
+    if (installed.status !== 0) throw new Error(`npm install in the policy pack failed: ${installed.output}`);
+    return pack;
+  })();
+  return policyPack;
+}
