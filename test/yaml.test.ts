@@ -52,7 +52,7 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
   it("examples/yaml: up adopts the connector and sets Remote Help, preview --diff shows connected true => false, up disconnects once, up --refresh repairs a portal reconnect with one call, destroy only disconnects and puts Remote Help back", async () => {
     const tenantId = emu().newTenant();
     const row = emu().intuneRow(tenantId)!;
-    const stack = await YamlStack.create(cli!, "example", emu().env({ tenantId }), {
+    const stack = await YamlStack.create(cli!, "dev", emu().env({ tenantId }), {
       project: "intune-yaml",
       program: join(REPO_ROOT, "examples", "yaml"),
     });
@@ -78,6 +78,11 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
       /~ intune:index:RemoteAssistancePartner: \(update\)[\s\S]*~ connected\s*: true => false/,
     );
     assert.deepEqual(calls(), [], "a preview asks Graph nothing");
+    // The README shows this output: the same lines, but for the partner's id.
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const shown = /\*\*A detailed diff\.\*\*[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)![1];
+    const id = /\[id=([^\]]+)\]/;
+    assert.ok(diff.stdout.includes(shown.replace(id.exec(shown)![1], row.id).trimEnd()), diff.stdout);
     await stack.ok("up", "--yes");
     assert.deepEqual(calls(), [`POST ${P}/${row.id}/disconnect`]);
 
