@@ -68,6 +68,7 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
     const state = stack.resources();
     assert.equal(state.teamviewer.outputs?.adopted, true);
     assert.equal(state.teamviewer.outputs?.deleteOnDestroy, false);
+    assert.ok(!JSON.stringify(state).includes("__provider"), "no code in state");
     assert.equal(emu().tenant(tenantId).remoteHelp.blockChat, true);
 
     await stack.ok("config", "set", "connected", "false");
@@ -267,6 +268,34 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
     );
     assert.match(torn.stdout, /\[remediate\] +intune-partner-teardown/);
     assert.deepEqual(emu().calls({ tenantId }), [`POST ${P}/${row.id}/disconnect`]);
+  });
+
+  it("a YAML program reads partners with fn::invoke: getPartners lists the tenant's, getPartner finds one by name ignoring case; reads only", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const stack = await YamlStack.create(cli!, "functions", emu().env({ tenantId }));
+    stack.write([], {
+      variables: {
+        all: { "fn::invoke": { function: "intune:getPartners", arguments: {}, return: "partners" } },
+        one: {
+          "fn::invoke": {
+            function: "intune:getPartner",
+            arguments: { displayName: INTUNE_ROW_NAME.toLowerCase() },
+            return: "partnerId",
+          },
+        },
+      },
+      outputs: { names: "${all[0].displayName}", id: "${one}" },
+    });
+    await stack.ok("up", "--yes");
+    assert.equal((await stack.ok("stack", "output", "id")).stdout.trim(), row.id);
+    assert.equal((await stack.ok("stack", "output", "names")).stdout.trim(), INTUNE_ROW_NAME);
+    assert.deepEqual(
+      emu()
+        .calls({ tenantId })
+        .filter((c) => !c.startsWith("GET")),
+      [],
+    );
   });
 
   it("two explicit providers in one program: each partner goes to its provider's tenant with its provider's credential, nothing to the machine's default tenant, and no secret in the state", async () => {
