@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["bin/", "node_modules/", ".scratch/", "test/fixtures/"] },
+  { ignores: ["bin/", "node_modules/", ".scratch/", "test/fixtures/", "sdk/", "dist/"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,11 +7,11 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 
 /** A Pulumi CLI that answered `pulumi version`. */
 export interface PulumiCli {
-  /** Absolute path of the `pulumi` binary, or `pulumi` when it was found on PATH. */
+  /** Absolute path of the `pulumi` binary (one found on PATH too). */
   path: string;
   /** Its version, without the `v`: `3.276.0`. */
   version: string;
@@ -92,7 +92,16 @@ export function findPulumiCli(
       );
       continue;
     }
-    return { ...candidate, version };
+    const path = candidate.path === "pulumi" ? (onPath("pulumi", options.env) ?? "pulumi") : candidate.path;
+    return { ...candidate, path, version };
+  }
+  return undefined;
+}
+
+/** The absolute path of the executable `name` on `env`'s PATH, or `undefined`. */
+export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return resolve(dir, name);
   }
   return undefined;
 }

@@ -23,12 +23,13 @@ import {
   readFileSync,
   renameSync,
 } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import {
   cliVersion,
   compareVersions,
   findPulumiCli,
   localCliRoot,
+  onPath,
   PACKAGE_ROOT as root,
   type PulumiCli,
 } from "../provider/pulumiCli";
@@ -52,14 +53,6 @@ export function lockedSdkVersion(): string {
 export function goModVersion(): string | undefined {
   const goMod = readFileSync(join(toolsDir, "go.mod"), "utf8");
   return /github\.com\/pulumi\/pulumi\/pkg\/v3 v(\d+\.\d+\.\d+)/.exec(goMod)?.[1];
-}
-
-/** An executable named `name` on PATH, as an absolute path. */
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir && existsSync(join(dir, name))) return resolve(dir, name);
-  }
-  return undefined;
 }
 
 /** Copies this project's plugin launchers beside a CLI built or installed in `bin`. */
@@ -168,7 +161,7 @@ export function cliKind(cli: string): string {
 export async function pulumiCli(version = lockedSdkVersion()): Promise<PulumiCli> {
   const tried: string[] = [];
   const found = findPulumiCli({ minimum: version, root, tried });
-  if (found) return { ...found, path: found.path === "pulumi" ? onPath("pulumi")! : found.path };
+  if (found) return found;
   try {
     const path = await install(version);
     return { path, version, source: "PulumiCommand.install" };

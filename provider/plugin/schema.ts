@@ -155,6 +155,9 @@ const object = (description: string, properties: Properties, required: string[] 
   ...(required.length > 0 ? { required } : {}),
 });
 
+/** The Go SDK's module path (sdk/go). */
+export const GO_MODULE = "github.com/pulumi-intune-remote-assistance/pulumi-intune-remote-assistance/sdk/go";
+
 /** The schema served by GetSchema, at the plugin's version. */
 export function intuneSchema(version: string) {
   return {
@@ -229,15 +232,19 @@ export function intuneSchema(version: string) {
         ]),
       },
     },
+    // The SDKs `npm run sdk` generates (sdk/): their versions are the plugin's, and the Go SDK is a module of
+    // its own (sdk/go).
+    meta: { supportPack: true },
     language: {
       nodejs: {
         packageName: "@pulumi-intune-remote-assistance/intune",
         dependencies: { "@pulumi/pulumi": "^3.139.0" },
+        respectSchemaVersion: true,
       },
-      python: { packageName: "pulumi_intune" },
+      python: { packageName: "pulumi_intune", respectSchemaVersion: true },
       go: {
-        importBasePath:
-          "github.com/pulumi-intune-remote-assistance/pulumi-intune-remote-assistance/sdk/go/intune",
+        importBasePath: `${GO_MODULE}/intune`,
+        respectSchemaVersion: true,
       },
     },
   };
