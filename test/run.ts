@@ -1,6 +1,6 @@
 /**
- * `npm test`: every test file, in two mocha runs side by side so that the suites that mostly wait on other
- * processes (the Pulumi CLI, npm installs of the packed tarball) overlap with the rest on 2 cores, then the
+ * `npm test`: every test file, in three mocha runs side by side so that the suites that mostly wait on other
+ * processes (the Pulumi CLI, npm installs of the packed tarball, Go builds) overlap with the rest on 2 cores, then the
  * files that must run alone (see {@link ALONE}). Each run's output is printed whole, in order, once it
  * ends; the exit code is non-zero when any failed.
  * `node -r ts-node/register/transpile-only test/run.ts [files…]` runs only the files given, in one run.
@@ -11,7 +11,10 @@ import { join, relative } from "node:path";
 import { REPO_ROOT } from "./support/repo";
 
 /** The files that install the packed package or drive the real CLI: one process, sharing one install. */
-const INSTALLING = ["realEngine", "yaml", "installed", "docs", "examples"].map((n) => `test/${n}.test.ts`);
+const INSTALLING = ["realEngine", "installed", "docs", "examples"].map((n) => `test/${n}.test.ts`);
+
+/** The `intune` plugin through the real CLI (YAML projects), and the SDKs (Go builds, a Go program): another. */
+const PLUGIN = ["yaml", "sdk"].map((n) => `test/${n}.test.ts`);
 
 /**
  * Run alone, after the rest: the file that moves this checkout's compiled `bin/` out of reach for a while
@@ -55,8 +58,8 @@ async function main(argv: string[]): Promise<number> {
   const all = readdirSync(join(REPO_ROOT, "test"))
     .filter((f) => f.endsWith(".test.ts"))
     .map((f) => relative(REPO_ROOT, join(REPO_ROOT, "test", f)));
-  const rest = all.filter((f) => !INSTALLING.includes(f) && !ALONE.includes(f));
-  const runs = [INSTALLING, rest].map((files) => ({ files, result: mocha(files) }));
+  const rest = all.filter((f) => ![...INSTALLING, ...PLUGIN, ...ALONE].includes(f));
+  const runs = [INSTALLING, PLUGIN, rest].map((files) => ({ files, result: mocha(files) }));
   await Promise.all(runs.map((r) => r.result));
   runs.push({ files: ALONE, result: mocha(ALONE) });
   let failed = 0;

@@ -44,11 +44,13 @@ let packed: Promise<string> | undefined;
 /** This checkout as `npm pack` makes it (its compiled `bin/` as `npm test` built it), once per process. */
 export function packedTarball(): Promise<string> {
   packed ??= (async () => {
-    const dir = join(REPO_ROOT, ".scratch", "packed");
+    // One folder per test process: the side-by-side runs of npm test each pack their own.
+    const dir = join(REPO_ROOT, ".scratch", `packed-${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const result = await run("npm", ["pack", "--pack-destination", dir, "--ignore-scripts"], REPO_ROOT);
     if (result.status !== 0) throw new Error(`npm pack failed: ${result.output}`);
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
     return join(
       dir,
       readdirSync(dir).find((f) => f.endsWith(".tgz"))!,
