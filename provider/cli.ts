@@ -5,10 +5,13 @@
  * `emulator` starts the Graph + Entra emulator this package is tested with.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { configure, partnersFor, settings } from "./core/runtime";
 import { apiVersions, type ApiVersion } from "./graph/client";
 import type { Partner } from "./graph/partners";
+import { toPluginState, type ExportedStack, type Migration } from "./migrate";
 import { describePartners } from "./partner/create";
 import { cliPlaces, findPulumiCli } from "./pulumiCli";
 import { hasNodeLanguagePlugin, projectProgram, runPulumi, runsProgram } from "./runPulumi";
@@ -18,6 +21,9 @@ const COMMANDS = `npx pulumi-intune-remote-assistance <command> [options]
   partners    list a tenant's remote assistance partners: what to adopt, by name or id
   pulumi      run a Pulumi CLI command (up, preview, refresh, destroy, …) on the project in this folder, with
               a CLI that has no Node.js language plugin too (the one npm run pulumi-cli builds from Go)
+  migrate-to-plugin
+              move a stack's dynamic RemoteAssistancePartner and RemoteAssistanceSettings resources to the
+              intune plugin's, in its state only: no Graph call
   emulator    start the Graph + Entra emulator on loopback, for tests and demos (no tenant needed)
 
 Run a command with --help for its options.`;
@@ -94,6 +100,7 @@ export async function main(
   const [command, ...rest] = argv;
   if (command === "partners") return partners(rest, out, err);
   if (command === "pulumi") return pulumi(rest, out, err);
+  if (command === "migrate-to-plugin") return migrate(rest, out, err);
   if (command === "emulator") {
     const emulator = require("../emulator/cli") as typeof import("../emulator/cli");
     return emulator.main(rest, out, err);
@@ -103,6 +110,102 @@ export async function main(
     command === undefined || help ? COMMANDS : `Unknown command '${command}'.\n\n${COMMANDS}`,
   );
   return help ? 0 : 2;
+}
+
+const MIGRATE_USAGE = `npx pulumi-intune-remote-assistance migrate-to-plugin --stack S [--yes]
+
+Moves the stack's RemoteAssistancePartner and RemoteAssistanceSettings resources (the dynamic provider) to the
+intune plugin's (intune:index:RemoteAssistancePartner, …Settings) by rewriting its state: the same ids, inputs
+and outputs (what the stack created or adopted, Remote Help's original values), no Graph call. Run it in the
+project's folder after its program declares the plugin's resources under the same names (YAML, or the
+@pulumi-intune-remote-assistance/intune SDK); the project keeps its name.
+
+Without --yes it says what it would move. With --yes it saves the state to
+.intune-migrate-<stack>-<time>.json, imports the new one, and runs pulumi preview --expect-no-changes: when the
+program would change anything, it imports the saved state back and says so. Nothing is ever sent to Graph.`;
+
+/** `migrate-to-plugin`: the stack's dynamic intune resources moved to the plugin, in its state only. */
+async function migrate(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { stack: { type: "string" }, yes: { type: "boolean" }, help: { type: "boolean" } },
+  });
+  if (values.help || !values.stack) {
+    (values.help ? out : err)(MIGRATE_USAGE);
+    return values.help ? 0 : 2;
+  }
+  const cli = findPulumiCli();
+  if (!cli) {
+    err(`No Pulumi CLI found (looked ${cliPlaces()}): install it, or in a checkout run npm run pulumi-cli.`);
+    return 1;
+  }
+  const stack = values.stack;
+  const pulumiIn = (args: string[]) =>
+    runPulumi(cli.path, [...args, "--stack", stack, "--non-interactive"], {
+      cwd: process.cwd(),
+      env: process.env,
+      program: hasNodeLanguagePlugin(cli.path) ? "" : projectProgramOrNone(),
+    });
+  const saved = join(process.cwd(), `.intune-migrate-${stack}-${Date.now()}.json`);
+  const exported = await pulumiIn(["stack", "export", "--file", saved]);
+  if (exported.code !== 0) return fail(err, `pulumi stack export failed: ${exported.stderr.trim()}`);
+  let migration: Migration;
+  try {
+    migration = toPluginState(JSON.parse(readFileSync(saved, "utf8")) as ExportedStack);
+  } catch (e) {
+    rmSync(saved, { force: true });
+    return fail(err, (e as Error).message);
+  }
+  const moves = Object.entries(migration.moved);
+  if (moves.length === 0) {
+    rmSync(saved, { force: true });
+    out(
+      `Stack ${stack} holds no RemoteAssistancePartner or RemoteAssistanceSettings of the dynamic provider: nothing to move.`,
+    );
+    return 0;
+  }
+  for (const [from, to] of moves) out(`${values.yes ? "moving" : "would move"} ${from}\n        to ${to}`);
+  if (!values.yes) {
+    rmSync(saved, { force: true });
+    out("Nothing was changed. Run again with --yes to move them (no Graph call is made).");
+    return 0;
+  }
+  const next = `${saved.slice(0, -".json".length)}.plugin.json`;
+  writeFileSync(next, JSON.stringify(migration.state, null, 2));
+  const imported = await pulumiIn(["stack", "import", "--file", next]);
+  rmSync(next, { force: true });
+  if (imported.code !== 0)
+    return fail(err, `pulumi stack import failed (the state is as it was): ${imported.stderr.trim()}`);
+  const preview = await pulumiIn(["preview", "--expect-no-changes"]);
+  if (preview.code !== 0) {
+    const restored = await pulumiIn(["stack", "import", "--file", saved]);
+    return fail(
+      err,
+      `pulumi preview would change the stack after the move, so the state was put back${restored.code === 0 ? "" : ` (that failed too: import ${saved} with pulumi stack import)`}: ` +
+        "declare the plugin's resources under the same names as the dynamic ones, with the same inputs, then run this again.\n" +
+        preview.stdout.trim(),
+    );
+  }
+  out(`Moved ${moves.length} resource(s); pulumi preview shows no change. The state before is in ${saved}.`);
+  return 0;
+}
+
+function fail(err: (line: string) => void, message: string): number {
+  err(message);
+  return 1;
+}
+
+/** The project's Node.js program to run inline, or "" (a YAML project, or no program found). */
+function projectProgramOrNone(): string {
+  try {
+    return projectProgram(process.cwd());
+  } catch {
+    return "";
+  }
 }
 
 /** `pulumi`: the Pulumi CLI on the project in this folder, its program inline where the CLI cannot run it. */

@@ -7,23 +7,24 @@
  */
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { INTUNE_ROW_NAME, defaultClientId, defaultClientSecret } from "../emulator";
 import { useEmulator } from "./support/emulator";
 import { buildPluginArchive } from "../scripts/plugin-archive";
 import { policyPackLauncher } from "../provider/runPulumi";
-import { freshDir, installedPolicyPack, run } from "./support/installed";
+import { freshDir, installedPolicyPack, PROGRAM_NAME, run } from "./support/installed";
 import {
   isRunning,
   killedMidRequest,
   machineEnv,
   processTree,
   realCli,
+  RealStack,
   type Decl,
 } from "./support/realEngine";
 import { REPO_ROOT } from "./support/repo";
-import { yamlText, yamlUnavailable, YamlStack } from "./support/yaml";
+import { pluginBin, yamlText, yamlUnavailable, YamlStack } from "./support/yaml";
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
 
@@ -295,6 +296,93 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
         .calls({ tenantId })
         .filter((c) => !c.startsWith("GET")),
       [],
+    );
+  });
+
+  it("migrate-to-plugin moves a stack from the dynamic resources to the plugin with no Graph call: the YAML program previews clean, up writes nothing, destroy keeps what the stack created or adopted and what Remote Help had; run before the program changed, it puts the state back", async () => {
+    const tenantId = emu().newTenant();
+    const row = emu().intuneRow(tenantId)!;
+    const before = { ...emu().tenant(tenantId).remoteHelp };
+    const decls: Decl[] = [
+      partner("tv", { adopt: true, displayName: INTUNE_ROW_NAME }),
+      partner("support", { displayName: "Contoso Support" }),
+      { kind: "settings", name: "rh", args: { remoteAssistanceState: "enabled", blockChat: true } },
+    ];
+    const node = await RealStack.create(cli!, "moving", emu().env({ tenantId }));
+    await node.write(decls).ok("up", "--yes");
+    const supportId = node.resources().support.id!;
+    const migrate = (cwd: string, env: NodeJS.ProcessEnv) =>
+      run(
+        process.execPath,
+        [join(REPO_ROOT, "bin", "provider", "cli.js"), "migrate-to-plugin", "--stack", "moving", "--yes"],
+        cwd,
+        env,
+      );
+
+    // Too early: the program still declares the dynamic resources, so the move is undone.
+    emu().clearLog({ tenantId });
+    const early = await migrate(node.dir, node.env);
+    assert.notEqual(early.status, 0);
+    assert.match(early.output, /the state was put back/);
+    assert.deepEqual(
+      Object.values(node.resources())
+        .map((r) => r.type)
+        .sort(),
+      [
+        "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner",
+        "pulumi-nodejs:dynamic/intune:RemoteAssistancePartner",
+        "pulumi-nodejs:dynamic/intune:RemoteAssistanceSettings",
+      ],
+    );
+
+    // The same project and stack as a YAML program declaring the plugin's resources under the same names.
+    const yaml = new YamlStack(
+      cli!,
+      freshDir("moved"),
+      "moving",
+      {
+        ...node.env,
+        PATH: [await pluginBin(), dirname(cli!.path), node.env.PATH].join(delimiter),
+      },
+      PROGRAM_NAME,
+    ).write(decls);
+    const moved = await migrate(yaml.dir, yaml.env);
+    assert.equal(moved.status, 0, moved.output);
+    assert.match(moved.stdout, /Moved 3 resource\(s\); pulumi preview shows no change/);
+    const state = yaml.resources();
+    assert.deepEqual(Object.keys(state).sort(), ["rh", "support", "tv"]);
+    assert.equal(state.tv.outputs?.adopted, true);
+    assert.equal(state.support.outputs?.adopted, false);
+    assert.equal(state.support.id, supportId);
+    assert.ok(!JSON.stringify(state).includes("__provider"));
+    await yaml.ok("up", "--yes");
+    assert.deepEqual(
+      emu()
+        .calls({ tenantId })
+        .filter((c) => !c.startsWith("GET")),
+      [],
+      "no Graph write",
+    );
+
+    emu().clearLog({ tenantId });
+    await yaml.ok("destroy", "--yes");
+    const calls = emu().calls({ tenantId });
+    assert.deepEqual(
+      calls.filter((c) => c.includes(row.id)),
+      [`POST ${P}/${row.id}/disconnect`],
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.includes(supportId)),
+      [`POST ${P}/${supportId}/disconnect`, `DELETE ${P}/${supportId}`],
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.includes(S)),
+      [`PATCH ${S}`],
+    );
+    assert.deepEqual(
+      emu().tenant(tenantId).remoteHelp,
+      before,
+      "Remote Help as it was before the first stack",
     );
   });
 
