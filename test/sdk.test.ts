@@ -5,12 +5,14 @@
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, relative } from "node:path";
 import { generateSdks, LANGUAGES } from "../scripts/sdk";
 import { GO_MODULE, intuneSchema } from "../provider/plugin/schema";
 import { useEmulator } from "./support/emulator";
-import { freshDir, run } from "./support/installed";
+import { runPulumi } from "../provider/runPulumi";
+import { INTUNE_ROW_NAME } from "../emulator";
+import { freshDir, LOCKED_SDK, run } from "./support/installed";
 import { machineEnv, realCli } from "./support/realEngine";
 import { REPO_ROOT } from "./support/repo";
 import { pluginBin } from "./support/yaml";
@@ -50,6 +52,10 @@ function ok(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
   return result.stdout;
 }
 
+/** The Node.js SDK's tarball and examples/go's binary, once their tests built them. */
+let nodeSdk: string | undefined;
+let goExample: string | undefined;
+
 describe("the SDKs generated from the plugin's schema", function () {
   this.timeout(600_000);
 
@@ -86,7 +92,11 @@ describe("the SDKs generated from the plugin's schema", function () {
     symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
     ok(process.execPath, [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "."], dir);
     cpSync(join(dir, "package.json"), join(dir, "bin", "package.json"));
-    const packed = ok("npm", ["pack", "--json", "--ignore-scripts"], join(dir, "bin"));
+    const packed = ok(
+      "npm",
+      ["pack", "--json", "--ignore-scripts", "--pack-destination", dirname(dir)],
+      join(dir, "bin"),
+    );
     const [info] = JSON.parse(packed) as { name: string; version: string; files: { path: string }[] }[];
     assert.equal(info.name, "@pulumi-intune-remote-assistance/intune");
     assert.equal(info.version, version);
@@ -95,6 +105,7 @@ describe("the SDKs generated from the plugin's schema", function () {
         info.files.some((f) => f.path === file),
         file,
       );
+    nodeSdk = join(dirname(dir), (info as unknown as { filename: string }).filename);
   });
 
   it("the Python SDK byte-compiles and builds an sdist at the plugin's version (installing it needs pulumi from PyPI, which this machine cannot reach)", function () {
@@ -119,7 +130,8 @@ describe("the SDKs generated from the plugin's schema", function () {
     assert.match(goMod, new RegExp(`^module ${GO_MODULE.replace(/\./g, "\\.")}$`, "m"));
     assert.match(goMod, /require github\.com\/pulumi\/pulumi\/sdk\/v3 /);
     const example = join(REPO_ROOT, "examples", "go");
-    ok("go", ["build", "-o", join(freshDir("go-bin"), "intune-go"), "."], example);
+    goExample = join(freshDir("go-bin"), "intune-go");
+    ok("go", ["build", "-o", goExample, "."], example);
     ok("go", ["vet", `${GO_MODULE}/...`, "."], example);
     const plugin = JSON.parse(readFileSync(join(SDK, "go", "intune", "pulumi-plugin.json"), "utf8"));
     assert.deepEqual(plugin, { resource: true, name: "intune", version });
@@ -133,8 +145,9 @@ describe("a Go program on the generated Go SDK, through the real engine (Automat
 
   it("examples/go adopts the connector and creates a partner, disconnects both with one call each, refreshes with reads only, and destroy disconnects both and deletes only its own", async function () {
     needs(this, !cli ? why : !hasGo ? "no go on PATH" : undefined);
-    const binary = join(freshDir("go-bin"), "intune-go");
-    ok("go", ["build", "-o", binary, "."], join(REPO_ROOT, "examples", "go"));
+    // Built by the test above, or here when it did not run.
+    const binary = goExample ?? join(freshDir("go-bin"), "intune-go");
+    if (!goExample) ok("go", ["build", "-o", binary, "."], join(REPO_ROOT, "examples", "go"));
     const tenantId = emu().newTenant();
     const row = emu().intuneRow(tenantId)!;
     const env = {
@@ -185,5 +198,76 @@ describe("a Go program on the generated Go SDK, through the real engine (Automat
     assert.ok(emu().tenant(tenantId).find(row.id), "the adopted connector stays");
     assert.equal(made(), undefined);
     assert.ok(existsSync(work));
+  });
+});
+
+describe("a Node.js program on the generated Node.js SDK, through the real engine (inline)", function () {
+  this.timeout(600_000);
+  const { cli, why } = realCli();
+  const emu = useEmulator({ profile: "realistic" });
+
+  it("two explicit providers put each partner in its own tenant, the import option brings in a connector adopted with reads only, and destroy releases each as recorded", async function () {
+    needs(this, !cli ? why : !nodeSdk ? "the Node.js SDK was not packed (its test did not run)" : undefined);
+    const [contoso, fabrikam, machine] = [emu().newTenant(), emu().newTenant(), emu().newTenant()];
+    const row = emu().intuneRow(fabrikam)!;
+    const dir = freshDir("sdk-program");
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({
+        name: "sdk-program",
+        private: true,
+        dependencies: {
+          "@pulumi/pulumi": LOCKED_SDK,
+          "@pulumi-intune-remote-assistance/intune": `file:${nodeSdk}`,
+        },
+      }),
+    );
+    writeFileSync(join(dir, "Pulumi.yaml"), "name: sdk-program\nruntime: nodejs\n");
+    const installed = await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], dir);
+    assert.equal(installed.status, 0, installed.output);
+    writeFileSync(
+      join(dir, "index.js"),
+      `const intune = require("@pulumi-intune-remote-assistance/intune");
+const contoso = new intune.Provider("contoso", { tenantId: ${JSON.stringify(contoso)} });
+const fabrikam = new intune.Provider("fabrikam", { tenantId: ${JSON.stringify(fabrikam)} });
+new intune.RemoteAssistancePartner("support", { displayName: "Contoso Support", connected: false }, { provider: contoso });
+new intune.RemoteAssistancePartner("teamviewer", { displayName: ${JSON.stringify(INTUNE_ROW_NAME)}, connected: false }, { provider: fabrikam, import: ${JSON.stringify(row.id)} });
+`,
+    );
+    const env = {
+      ...machineEnv(freshDir("backend"), emu().env({ tenantId: machine })),
+      PATH: [await pluginBin(), dirname(cli!.path), process.env.PATH].join(delimiter),
+    };
+    const pulumi = async (...args: string[]) => {
+      const result = await runPulumi(cli!.path, [...args, "--stack", "dev", "--non-interactive"], {
+        cwd: dir,
+        env,
+        program: join(dir, "index.js"),
+      });
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    };
+    await pulumi("stack", "init");
+    await pulumi("up", "--yes");
+    const support = emu()
+      .tenant(contoso)
+      .all()
+      .find((p) => p.displayName === "Contoso Support")!;
+    assert.deepEqual(emu().calls({ tenantId: contoso }), [`GET ${P}`, `POST ${P}`, `GET ${P}/${support.id}`]);
+    assert.deepEqual(
+      emu()
+        .calls({ tenantId: fabrikam })
+        .filter((c) => !c.startsWith("GET")),
+      [],
+      "imported with reads only",
+    );
+    assert.deepEqual(emu().calls({ tenantId: machine }), [], "nothing in the machine's default tenant");
+    for (const t of [contoso, fabrikam]) emu().clearLog({ tenantId: t });
+    await pulumi("destroy", "--yes");
+    assert.deepEqual(emu().calls({ tenantId: contoso }), [
+      `POST ${P}/${support.id}/disconnect`,
+      `DELETE ${P}/${support.id}`,
+    ]);
+    assert.deepEqual(emu().calls({ tenantId: fabrikam }), [`POST ${P}/${row.id}/disconnect`]);
+    assert.ok(emu().tenant(fabrikam).find(row.id), "the imported connector stays");
   });
 });
