@@ -12,6 +12,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { INTUNE_ROW_NAME, defaultClientId, defaultClientSecret } from "../emulator";
 import { useEmulator } from "./support/emulator";
 import { buildPluginArchive } from "../scripts/plugin-archive";
+import { intuneSchema } from "../provider/plugin/schema";
 import { policyPackLauncher } from "../provider/runPulumi";
 import { freshDir, installedPolicyPack, PROGRAM_NAME, run } from "./support/installed";
 import {
@@ -49,6 +50,16 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
     this.skip();
   });
   const emu = useEmulator({ profile: "realistic" });
+
+  it("pulumi package get-schema prints the plugin's schema at the package's version", async () => {
+    const plugin = join(await pluginBin(), "pulumi-resource-intune");
+    const result = await run(cli!.path, ["package", "get-schema", plugin], freshDir("get-schema"), {
+      ...machineEnv(freshDir("backend"), {}),
+      PATH: [dirname(process.execPath), process.env.PATH].join(delimiter),
+    });
+    assert.equal(result.status, 0, result.output);
+    assert.deepEqual(JSON.parse(result.stdout), JSON.parse(JSON.stringify(intuneSchema(version))));
+  });
 
   it("examples/yaml: up adopts the connector and sets Remote Help, preview --diff shows connected true => false, up disconnects once, up --refresh repairs a portal reconnect with one call, destroy only disconnects and puts Remote Help back", async () => {
     const tenantId = emu().newTenant();

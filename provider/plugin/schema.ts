@@ -10,15 +10,17 @@ export const SETTINGS_TOKEN = "intune:index:RemoteAssistanceSettings";
 export const GET_PARTNERS_TOKEN = "intune:index:getPartners";
 export const GET_PARTNER_TOKEN = "intune:index:getPartner";
 
+/** A property as Pulumi's schema spells it (the CLI drops what the spec does not hold: no inline enums). */
 type Property = {
   type?: "string" | "boolean" | "number" | "integer" | "array" | "object";
   $ref?: string;
-  items?: Property;
-  additionalProperties?: Property;
-  enum?: unknown[];
+  items?: TypeRef;
+  additionalProperties?: TypeRef;
   secret?: boolean;
   description: string;
 };
+/** The type of an array's items or a map's values: no description of its own. */
+type TypeRef = { type?: "string"; $ref?: string };
 type Properties = Record<string, Property>;
 
 const text = (description: string): Property => ({ type: "string", description });
@@ -97,11 +99,7 @@ const PARTNER_OUTPUTS: Properties = {
   onboardingUrl: text("The partner's onboarding URL as Graph has it."),
   connected: flag("Whether the connector is up (onboarding or onboarded) as last seen."),
   partnerId: text("Graph id of the partner; also the resource id."),
-  onboardingStatus: {
-    type: "string",
-    enum: ["notOnboarded", "onboarding", "onboarded"],
-    description: "notOnboarded, onboarding or onboarded.",
-  },
+  onboardingStatus: text("notOnboarded, onboarding or onboarded."),
   lastConnectionDateTime: text("When the connector last connected."),
   onboardingRequestExpiryDateTime: text("beta only: when a pending onboarding request expires."),
   adopted: flag("True when this resource adopted (or imported) an existing partner rather than creating it."),
@@ -125,12 +123,12 @@ const SETTINGS_OUTPUTS: Properties = {
   ...SETTINGS_INPUTS,
   managed: {
     type: "array",
-    items: text("A field name."),
+    items: { type: "string" },
     description: "The fields this resource manages: the ones its program declares.",
   },
   original: {
     type: "object",
-    additionalProperties: { $ref: "pulumi.json#/Any", description: "A field's value." },
+    additionalProperties: { $ref: "pulumi.json#/Any" },
     description: "The managed fields' values from before the stack managed them: what destroy puts back.",
   },
   instance: text("Which resource this is, so that two resources of one tenant are told apart."),
@@ -175,7 +173,6 @@ export function intuneSchema(version: string) {
       description:
         "An Intune tenant's Graph connection: a tenant and a credential (the settings of stack config intune:*).",
       inputProperties: CONFIG,
-      properties: {},
     },
     types: {
       "intune:index:NotKept": object("Declared values Graph did not keep.", NOT_KEPT),
@@ -211,7 +208,7 @@ export function intuneSchema(version: string) {
             tenantId: text("The tenant asked."),
             partners: {
               type: "array",
-              items: { $ref: "#/types/intune:index:PartnerInfo", description: "A partner." },
+              items: { $ref: "#/types/intune:index:PartnerInfo" },
               description: "Its partners.",
             },
           },
