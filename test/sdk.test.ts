@@ -13,7 +13,7 @@ import { useEmulator } from "./support/emulator";
 import { runPulumi } from "../provider/runPulumi";
 import { INTUNE_ROW_NAME } from "../emulator";
 import { freshDir, LOCKED_SDK, run } from "./support/installed";
-import { machineEnv, realCli } from "./support/realEngine";
+import { machineEnv, needs, realCli } from "./support/realEngine";
 import { REPO_ROOT } from "./support/repo";
 import { pluginBin } from "./support/yaml";
 
@@ -21,15 +21,6 @@ const SDK = join(REPO_ROOT, "sdk");
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
 const P = "/remoteAssistancePartners";
 const hasGo = spawnSync("go", ["version"]).status === 0;
-
-/** Skips the test (or fails it where the CLI and Go are required) when `missing` says what is missing. */
-function needs(context: Mocha.Context, missing: string | undefined): void {
-  if (!missing) return;
-  if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
-    throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${missing}`);
-  console.log(`    (not run: ${missing})`);
-  context.skip();
-}
 
 /** Every file under `dir`, by path relative to it. */
 function files(dir: string): Record<string, string> {

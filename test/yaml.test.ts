@@ -19,6 +19,7 @@ import {
   isRunning,
   killedMidRequest,
   machineEnv,
+  needs,
   processTree,
   realCli,
   RealStack,
@@ -42,12 +43,7 @@ const partner = (name: string, args: Record<string, unknown>, opts?: Decl["opts"
 describe("the intune plugin through the real CLI, in YAML projects", function () {
   this.timeout(300_000);
   before(function () {
-    const missing = yamlUnavailable(cli, why);
-    if (!missing) return;
-    if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
-      throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${missing}: npm run pulumi-cli builds it`);
-    console.log(`    (not run: ${missing})`);
-    this.skip();
+    needs(this, yamlUnavailable(cli, why));
   });
   const emu = useEmulator({ profile: "realistic" });
 
@@ -506,12 +502,7 @@ describe("the intune plugin through the real CLI, in YAML projects", function ()
 describe("the intune plugin as one executable, installed with pulumi plugin install", function () {
   this.timeout(300_000);
   before(function () {
-    const missing = yamlUnavailable(cli, why);
-    if (!missing) return;
-    if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
-      throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${missing}: npm run pulumi-cli builds it`);
-    console.log(`    (not run: ${missing})`);
-    this.skip();
+    needs(this, yamlUnavailable(cli, why));
   });
   const emu = useEmulator({ profile: "realistic" });
 

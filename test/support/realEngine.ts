@@ -18,6 +18,18 @@ export function realCli(): { cli?: PulumiCli; why?: string } {
   return cli ? { cli } : { why: `no Pulumi CLI ${LOCKED_SDK} or later (${tried.join("; ")})` };
 }
 
+/**
+ * Skips the test or suite `context` when `missing` says what it lacks (the CLI, the YAML host, Go), saying so in
+ * one line; fails it instead where CI requires everything (`INTUNE_REQUIRE_PULUMI_CLI=1`).
+ */
+export function needs(context: Mocha.Context, missing: string | undefined): void {
+  if (!missing) return;
+  if (process.env.INTUNE_REQUIRE_PULUMI_CLI === "1")
+    throw new Error(`INTUNE_REQUIRE_PULUMI_CLI=1, but ${missing}`);
+  console.log(`    (not run: ${missing})`);
+  context.skip();
+}
+
 /** The resource options a program may give. */
 export interface Options {
   protect?: boolean;

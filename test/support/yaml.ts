@@ -17,7 +17,7 @@ export function yamlUnavailable(cli: PulumiCli | undefined, why: string | undefi
   const dirs = [dirname(cli.path), ...(process.env.PATH ?? "").split(delimiter)];
   return dirs.some((d) => d && existsSync(join(d, "pulumi-language-yaml")))
     ? undefined
-    : `no pulumi-language-yaml beside ${cli.path} or on PATH`;
+    : `no pulumi-language-yaml beside ${cli.path} or on PATH (npm run pulumi-cli builds it)`;
 }
 
 /** The YAML type of a declaration's resource. */
