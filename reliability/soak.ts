@@ -110,9 +110,13 @@ export async function runSoak(
   const inFlight = new Set<string>();
   // What an engine lost mid-step left uncertain: creates Graph may have made, and entries it may have changed.
   let uncertain = new Set<string>();
+  // Set from the engine's loss until the next host starts. An operation this driver starts on the dead host in
+  // that time (a real engine starts none) may still reach Graph before the host sees the loss: it is uncertain too.
+  let engineGone = false;
   const attempt = async (name: string, fn: () => Promise<void>) => {
     operations++;
     inFlight.add(name);
+    if (engineGone) uncertain.add(name);
     try {
       await fn();
     } catch (e) {
@@ -199,6 +203,7 @@ export async function runSoak(
           lostAt = emulator.requests.length;
           lostAtMs = Date.now();
           uncertain = new Set(inFlight);
+          engineGone = true;
           engine.stop();
           host.closePipes();
         }, 5);
@@ -265,6 +270,7 @@ export async function runSoak(
         violations.push(...(await afterLoss(host, lostAt)).map((v) => `step ${step} (${action}): ${v}`));
         ({ engine, host } = await startHost());
         stack.host = host;
+        engineGone = false;
       }
       violations.push(
         ...checkInvariants(emulator, tenants, stack, promised, uncertainOf(uncertain)).map(
