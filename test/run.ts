@@ -11,10 +11,13 @@ import { join, relative } from "node:path";
 import { REPO_ROOT } from "./support/repo";
 
 /** The files that install the packed package or drive the real CLI: one process, sharing one install. */
-const INSTALLING = ["realEngine", "installed", "docs", "examples"].map((n) => `test/${n}.test.ts`);
+const INSTALLING = ["realEngine", "installed"].map((n) => `test/${n}.test.ts`);
 
-/** The `intune` plugin through the real CLI (YAML projects), and the SDKs (Go builds, a Go program): another. */
-const PLUGIN = ["yaml", "sdk"].map((n) => `test/${n}.test.ts`);
+/**
+ * The `intune` plugin through the real CLI (YAML projects), the SDKs (Go builds, a Go program), and the
+ * documentation's and examples' programs: another, of about the same length.
+ */
+const PLUGIN = ["yaml", "sdk", "docs", "examples"].map((n) => `test/${n}.test.ts`);
 
 /**
  * Run alone, after the rest: the file that moves this checkout's compiled `bin/` out of reach for a while
