@@ -9,7 +9,7 @@ import { UNKNOWN, isUnknown, type CheckFailure } from "../core/inputs";
 import { cancelRequests } from "../core/lifeline";
 import { shared } from "../core/shared";
 import { configure } from "../core/runtime";
-import { resolveSettings, SettingsError } from "../core/settings";
+import { resolveSettings, SettingsError, type ConfigLookup } from "../core/settings";
 import { FUNCTIONS, RESOURCES, type ServedResource } from "./resources";
 import { CONFIG, intuneSchema } from "./schema";
 import { fromStruct, reveal, toStruct, type Props } from "./wire";
@@ -95,12 +95,7 @@ export function providerService(version: string) {
       const variables = new Map<string, string>(req.getVariablesMap().entries());
       configure({
         config: {
-          get: (key: string) => {
-            const value = args[key.replace(/^intune:/, "")];
-            if (value !== undefined && value !== null && !isUnknown(value))
-              return typeof value === "string" ? value : JSON.stringify(value);
-            return variables.get(key);
-          },
+          get: (key: string) => settingOf(args)(key) ?? variables.get(key),
         },
       } as never);
       const response = new provproto.ConfigureResponse();
@@ -195,13 +190,8 @@ export function providerService(version: string) {
  * named by its key. Keys the provider does not read pass: a project named `intune` keeps its own config there.
  */
 export function checkConfig(news: Props): CheckFailure[] {
-  const lookup = (key: string) => {
-    const value = news[key.replace(/^intune:/, "")];
-    if (value === undefined || value === null || isUnknown(value)) return undefined;
-    return typeof value === "string" ? value : JSON.stringify(value);
-  };
   try {
-    resolveSettings(lookup, process.env);
+    resolveSettings(settingOf(news), process.env);
     return [];
   } catch (e) {
     if (!(e instanceof SettingsError)) throw e;
@@ -210,6 +200,18 @@ export function checkConfig(news: Props): CheckFailure[] {
       return { property: key && key in CONFIG ? key : "", reason };
     });
   }
+}
+
+/**
+ * The provider's inputs (its own keys: `tenantId`) as the settings read them (`intune:tenantId`), as strings;
+ * an unknown value (preview) is not set.
+ */
+function settingOf(inputs: Props): ConfigLookup {
+  return (key) => {
+    const value = inputs[key.replace(/^intune:/, "")];
+    if (value === undefined || value === null || isUnknown(value)) return undefined;
+    return typeof value === "string" ? value : JSON.stringify(value);
+  };
 }
 
 function failure(f: CheckFailure) {
