@@ -13,6 +13,7 @@ import {
   rateDelayInMs,
   refilled,
   startRate,
+  systemClock,
   type PacingEvent,
   type Sent,
 } from "../provider/graph/pacer";
@@ -196,7 +197,7 @@ describe("Pacer", () => {
 
   it("forgets a request whose ticket was never settled two windows after it was sent", async () => {
     let now = 0;
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 1, requests: 100 }, undefined, () => now);
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 1, requests: 100 }, undefined, { ...systemClock, now: () => now });
     await pacer.acquire(true); // never settled: its request's fate is unknown
     const next = pacer.acquire(true);
     now = 2 * WINDOW;
@@ -209,7 +210,7 @@ describe("Pacer", () => {
     const pacer = new Pacer(
       { windowMs: 20_000, writes: 100, requests: 1000 },
       (e) => events.push(e),
-      () => now,
+      { ...systemClock, now: () => now },
     );
     const tickets = await Promise.all(Array.from({ length: 10 }, () => pacer.acquire(true)));
     now = 40;
@@ -235,7 +236,7 @@ describe("Pacer", () => {
   });
 
   it("slows the request rate, not the write rate, for a throttled read", async () => {
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, () => 0);
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, { ...systemClock, now: () => 0 });
     const [read, ...others] = await Promise.all(Array.from({ length: 5 }, () => pacer.acquire(false)));
     others.forEach((t) => pacer.settle(t, { throttled: false }));
     pacer.settle(read, { throttled: true });

@@ -253,6 +253,22 @@ export type PacingEvent =
 
 type Kind = "writes" | "requests";
 
+/** Time as the pacer reads it and waits on it: the system's, or a simulation's. */
+export interface PacingClock {
+  now(): number;
+  /** Calls `fn` after `ms`; the returned function cancels it. */
+  setTimer(fn: () => void, ms: number): () => void;
+}
+
+/** The system clock. */
+export const systemClock: PacingClock = {
+  now: Date.now,
+  setTimer(fn, ms) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 /** The pacer of one tenant. Writes and reads queue apart, each first come, first served. */
 export class Pacer {
   private sent: Sent[] = [];
@@ -268,8 +284,9 @@ export class Pacer {
   constructor(
     readonly limits: PacingLimits,
     private readonly onEvent: (event: PacingEvent) => void = () => undefined,
-    private readonly now: () => number = Date.now,
+    private readonly clock: PacingClock = systemClock,
   ) {
+    const now = () => clock.now();
     this.state = {
       writes: startRate(limits.writes, limits.windowMs, now()),
       requests: startRate(limits.requests, limits.windowMs, now()),
@@ -301,7 +318,7 @@ export class Pacer {
   settle(ticket: PacingTicket, answer: PacingAnswer): void {
     const entry = this.entries.get(ticket);
     this.entries.delete(ticket);
-    const now = this.now();
+    const now = this.clock.now();
     for (const wake of this.wakers) wake();
     this.wakers.clear();
     const kinds: Kind[] = ticket.write ? ["writes", "requests"] : ["requests"];
@@ -348,10 +365,10 @@ export class Pacer {
   }
 
   private async take(write: boolean): Promise<PacingTicket> {
-    const started = this.now();
+    const started = this.clock.now();
     const kinds: Kind[] = write ? ["writes", "requests"] : ["requests"];
     for (;;) {
-      const now = this.now();
+      const now = this.clock.now();
       this.prune(now);
       for (const kind of kinds) this.state[kind] = refilled(this.state[kind], now);
       const delay = Math.max(
@@ -362,7 +379,7 @@ export class Pacer {
       // Short steps: the bucket may grow meanwhile (an answer), and this request with it.
       await this.pause(Math.min(delay, RECHECK_IN_MS));
     }
-    const now = this.now();
+    const now = this.clock.now();
     for (const kind of kinds) this.state[kind] = { ...this.state[kind], tokens: this.state[kind].tokens - 1 };
     const entry: Sent = { sentAtMs: now, write };
     this.sent.push(entry);
@@ -376,12 +393,12 @@ export class Pacer {
   /** Sleeps `ms`, or until the next answer arrives. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const cancel = this.clock.setTimer(() => {
         this.wakers.delete(wake);
         resolve();
       }, ms);
       const wake = () => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       };
       this.wakers.add(wake);

@@ -1,0 +1,142 @@
+/**
+ * The pacer against the emulator's limit shapes in simulated time. N partners each go through their life's
+ * Graph requests (created: a duplicate check, POST, read-back, beginOnboarding; disconnected; destroyed: a
+ * disconnect and the DELETE), all at once; each attempt goes through a real {@link Pacer} and is counted by the
+ * emulator's real {@link Throttle}, and a 429 is retried after its `Retry-After`, as `GraphClient` does. The
+ * clock is virtual, so a run of minutes takes a fraction of a second: for tuning the pacer, and for the
+ * regression test of its bound under every shape. The bench's real runs (through the provider's host, over
+ * HTTPS, against the emulator) are what the figures in BENCHMARKS.md come from.
+ */
+import { Throttle, type ThrottleLimits } from "../emulator/throttle";
+import { intuneAppLimits, Pacer, type PacingClock, type PacingLimits } from "../provider/graph/pacer";
+import { throttleBoundInMs } from "./scale";
+
+/** A clock whose time moves only from one timer to the next. */
+export class VirtualClock implements PacingClock {
+  private nowMs = 0;
+  private seq = 0;
+  private timers: { atMs: number; seq: number; fn: () => void }[] = [];
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  setTimer(fn: () => void, ms: number): () => void {
+    const timer = { atMs: this.nowMs + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return () => void (this.timers = this.timers.filter((t) => t !== timer));
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => void this.setTimer(resolve, ms));
+  }
+
+  /** Runs timers in order until `work` settles; what it resolved to. */
+  async run<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    void work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    for (;;) {
+      // Every promise chain that can move at this instant moves before time does.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (settled) return work;
+      if (this.timers.length === 0) throw new Error("the simulation is stuck: nothing waits on a timer");
+      const next = this.timers.reduce((a, b) => (b.atMs < a.atMs || (b.atMs === a.atMs && b.seq < a.seq) ? b : a));
+      this.timers = this.timers.filter((t) => t !== next);
+      this.nowMs = Math.max(this.nowMs, next.atMs);
+      next.fn();
+    }
+  }
+}
+
+/** A partner's life as Graph requests, in order: `true` a write. */
+const LIFE: readonly boolean[] = [false, true, false, true, true, true, true];
+
+/** What one simulated run did. */
+export interface SimulatedRun {
+  wallInMs: number;
+  boundInMs: number;
+  requests: number;
+  throttled: number;
+  /** Requests given up after the client's 8 retries. */
+  failures: number;
+  /** Per admitted request, when Graph counted it and whether it was a write; per 429, when. */
+  admittedAtMs: number[];
+  throttledAtMs: number[];
+}
+
+/** A limit that changes during the run: from `atMs` after the first request, `limits` apply. */
+export interface LimitChange {
+  atMs: number;
+  limits: ThrottleLimits;
+}
+
+/**
+ * `partners` lives at once against `limits` (and its `changes`), the pacer configured with `documented`.
+ * Latency each way is 2–12 ms, spread by a seeded sequence so that runs repeat.
+ */
+export async function simulate(
+  limits: ThrottleLimits,
+  partners: number,
+  options: { documented?: PacingLimits; changes?: LimitChange[]; seed?: number } = {},
+): Promise<SimulatedRun> {
+  const clock = new VirtualClock();
+  const pacer = new Pacer(options.documented ?? intuneAppLimits, undefined, clock);
+  const changes = [...(options.changes ?? [])].sort((a, b) => a.atMs - b.atMs);
+  let throttle = new Throttle(limits);
+  let seed = options.seed ?? 1;
+  const latencyInMs = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return 2 + (seed % 1_000) / 100;
+  };
+  const run: SimulatedRun = {
+    wallInMs: 0,
+    boundInMs: 0,
+    requests: 0,
+    throttled: 0,
+    failures: 0,
+    admittedAtMs: [],
+    throttledAtMs: [],
+  };
+  let admittedWrites = 0;
+  /** One request, retried as GraphClient retries a 429; false when given up. */
+  const request = async (write: boolean): Promise<boolean> => {
+    for (let retries = 0; ; retries++) {
+      const ticket = await pacer.acquire(write);
+      await clock.sleep(latencyInMs());
+      while (changes.length > 0 && clock.now() >= changes[0].atMs) throttle = new Throttle(changes.shift()!.limits);
+      const waitMs = throttle.admit("tenant", "app", write, clock.now());
+      run.requests++;
+      if (waitMs === 0) {
+        run.admittedAtMs.push(clock.now());
+        if (write) admittedWrites++;
+      } else {
+        run.throttled++;
+        run.throttledAtMs.push(clock.now());
+      }
+      await clock.sleep(latencyInMs());
+      const retryAfterInMs = waitMs === 0 ? undefined : Math.ceil(waitMs);
+      pacer.settle(ticket, { throttled: waitMs > 0, retryAfterInMs });
+      if (waitMs === 0) return true;
+      if (retries >= 8) return false;
+      await clock.sleep(retryAfterInMs!);
+    }
+  };
+  await clock.run(
+    Promise.all(
+      Array.from({ length: partners }, async () => {
+        for (const write of LIFE) {
+          if (!(await request(write))) {
+            run.failures++;
+            return;
+          }
+        }
+      }),
+    ),
+  );
+  run.wallInMs = clock.now();
+  run.boundInMs = throttleBoundInMs(admittedWrites, run.admittedAtMs.length, limits);
+  return run;
+}
