@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { defaultClientId, defaultClientSecret, type Emulator } from "../emulator";
+import type { LimitPhase } from "../emulator/throttle";
 import { ProviderCallError, ProviderHost, programInputs, urnOf } from "../testing/engine";
 
 export interface ScaleCase {
@@ -18,6 +19,8 @@ export interface Granted {
   windowMs: number;
   appWrites: number;
   appAll: number;
+  /** The limit's phases, when it changes during the run. */
+  phases?: readonly LimitPhase[];
 }
 
 export interface ScaleResult extends ScaleCase {
@@ -39,6 +42,8 @@ export interface ScaleResult extends ScaleCase {
   tokenRequests: number;
   /** Peak resident memory of the process doing the work (the host for ours), in MiB; undefined off Linux. */
   peakMemoryInMiB?: number;
+  /** Each request Graph answered, from the first: when, and whether with a 429. */
+  timeline: { atMs: number; write: boolean; throttled: boolean }[];
 }
 
 /**
@@ -59,13 +64,33 @@ export function medianRun<T extends Pick<ScaleResult, "graphSpanInMs">>(runs: re
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
-/** Per tenant: sending `writes` and `reads` at Intune's rate takes at least this long. */
+/**
+ * Per tenant: sending `writes` and `all` requests at the rate the tenant grants takes at least this long, the
+ * rate following the limits' phases (times from the first request). Pure.
+ */
 export function throttleBoundInMs(
   writes: number,
   all: number,
-  limits: { windowMs: number; appWrites: number; appAll: number },
+  limits: { windowMs: number; appWrites: number; appAll: number; phases?: readonly LimitPhase[] },
 ): number {
-  return Math.max((writes / limits.appWrites) * limits.windowMs, (all / limits.appAll) * limits.windowMs);
+  return Math.max(
+    timeToSendInMs(writes, limits.appWrites / limits.windowMs, limits.phases),
+    timeToSendInMs(all, limits.appAll / limits.windowMs, limits.phases),
+  );
+}
+
+/** How long `count` requests take at `perMs`, scaled by each phase's share from its start. Pure. */
+export function timeToSendInMs(count: number, perMs: number, phases: readonly LimitPhase[] = []): number {
+  const starts = [{ fromMs: 0, share: 1 }, ...phases].sort((a, b) => a.fromMs - b.fromMs);
+  let left = count;
+  for (let i = 0; i < starts.length; i++) {
+    const rate = perMs * starts[i].share;
+    const end = starts[i + 1]?.fromMs ?? Infinity;
+    const canSend = rate * (end - starts[i].fromMs);
+    if (canSend >= left) return starts[i].fromMs + left / rate;
+    left -= canSend;
+  }
+  return Infinity;
 }
 
 /**
@@ -119,6 +144,11 @@ async function measure(
     failures: results.filter((r) => r.status === "rejected").length,
     orphans: tenants.flatMap((t) => emulator.tenant(t).all()).filter((p) => !known.has(p.id)).length,
     tokenRequests: emulator.tokenRequests.length - tokensBefore,
+    timeline: requests.map((r) => ({
+      atMs: r.atMs - requests[0].atMs,
+      write: r.method !== "GET",
+      throttled: r.status === 429,
+    })),
   };
 }
 

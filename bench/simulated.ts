@@ -43,7 +43,9 @@ export class VirtualClock implements PacingClock {
       await new Promise((resolve) => setImmediate(resolve));
       if (settled) return work;
       if (this.timers.length === 0) throw new Error("the simulation is stuck: nothing waits on a timer");
-      const next = this.timers.reduce((a, b) => (b.atMs < a.atMs || (b.atMs === a.atMs && b.seq < a.seq) ? b : a));
+      const next = this.timers.reduce((a, b) =>
+        b.atMs < a.atMs || (b.atMs === a.atMs && b.seq < a.seq) ? b : a,
+      );
       this.timers = this.timers.filter((t) => t !== next);
       this.nowMs = Math.max(this.nowMs, next.atMs);
       next.fn();
@@ -67,25 +69,18 @@ export interface SimulatedRun {
   throttledAtMs: number[];
 }
 
-/** A limit that changes during the run: from `atMs` after the first request, `limits` apply. */
-export interface LimitChange {
-  atMs: number;
-  limits: ThrottleLimits;
-}
-
 /**
- * `partners` lives at once against `limits` (and its `changes`), the pacer configured with `documented`.
+ * `partners` lives at once against `limits` (its phases included), the pacer configured with `documented`.
  * Latency each way is 2–12 ms, spread by a seeded sequence so that runs repeat.
  */
 export async function simulate(
   limits: ThrottleLimits,
   partners: number,
-  options: { documented?: PacingLimits; changes?: LimitChange[]; seed?: number } = {},
+  options: { documented?: PacingLimits; seed?: number } = {},
 ): Promise<SimulatedRun> {
   const clock = new VirtualClock();
   const pacer = new Pacer(options.documented ?? intuneAppLimits, undefined, clock);
-  const changes = [...(options.changes ?? [])].sort((a, b) => a.atMs - b.atMs);
-  let throttle = new Throttle(limits);
+  const throttle = new Throttle(limits);
   let seed = options.seed ?? 1;
   const latencyInMs = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
@@ -106,7 +101,6 @@ export async function simulate(
     for (let retries = 0; ; retries++) {
       const ticket = await pacer.acquire(write);
       await clock.sleep(latencyInMs());
-      while (changes.length > 0 && clock.now() >= changes[0].atMs) throttle = new Throttle(changes.shift()!.limits);
       const waitMs = throttle.admit("tenant", "app", write, clock.now());
       run.requests++;
       if (waitMs === 0) {

@@ -18,6 +18,17 @@ export interface ThrottleLimits {
   shape?: LimitShape;
   /** Whether a request answered 429 counts against the limit as well. Default false. */
   countRejected?: boolean;
+  /**
+   * Limits that change during the run (another app of the tenant starting and stopping): from `fromMs` after the
+   * first request, every limit at `share` of itself (at least one request).
+   */
+  phases?: readonly LimitPhase[];
+}
+
+/** From `fromMs` after the first request, every limit at `share` of itself. */
+export interface LimitPhase {
+  fromMs: number;
+  share: number;
 }
 
 /**
@@ -59,13 +70,15 @@ export const intuneLimits: ThrottleLimits = {
 
 /**
  * Limits at `share` of the documented rates, counted in windows of `windowMs` (a 2 s window at half the
- * documented rate admits 5 writes per app), in `shape`. Each limit is at least one request.
+ * documented rate admits 5 writes per app), in `shape`. Each limit is at least one request. `everyRequest`:
+ * reads count against the write limit too (one limit for all requests, at the documented write rate's share).
  */
 export function limitsAt(
   share: number,
   windowMs: number,
   shape: LimitShape = { kind: "sliding" },
   countRejected = false,
+  everyRequest = false,
 ): ThrottleLimits {
   const per = (documented: number) =>
     Math.max(1, Math.round((documented * share * windowMs) / intuneLimits.windowMs));
@@ -73,18 +86,25 @@ export function limitsAt(
     windowMs,
     tenantWrites: per(intuneLimits.tenantWrites),
     appWrites: per(intuneLimits.appWrites),
-    tenantAll: per(intuneLimits.tenantAll),
-    appAll: per(intuneLimits.appAll),
+    tenantAll: per(everyRequest ? intuneLimits.tenantWrites : intuneLimits.tenantAll),
+    appAll: per(everyRequest ? intuneLimits.appWrites : intuneLimits.appAll),
     shape,
     countRejected,
   };
 }
 
+/** The share of its limits `limits` enforces `sinceFirstMs` after the first request. Pure. */
+export function shareAt(limits: Pick<ThrottleLimits, "phases">, sinceFirstMs: number): number {
+  let share = 1;
+  for (const phase of limits.phases ?? []) if (sinceFirstMs >= phase.fromMs) share = phase.share;
+  return share;
+}
+
 /** One limit's count of one key (a tenant, or an app in a tenant; writes, or all requests). */
 interface Counter {
-  /** How long until one more request fits, in ms (0: it fits now). */
-  waitInMs(nowMs: number): number;
-  record(nowMs: number): void;
+  /** How long until one more request fits under `limit`, in ms (0: it fits now). */
+  waitInMs(nowMs: number, limit: number): number;
+  record(nowMs: number, limit: number): void;
 }
 
 /**
@@ -93,37 +113,44 @@ interface Counter {
  */
 export class Throttle {
   private readonly counters = new Map<string, Counter>();
+  private firstAtMs?: number;
 
   constructor(readonly limits: ThrottleLimits) {}
 
   admit(tenantId: string, appId: string, write: boolean, nowMs = Date.now()): number {
     const l = this.limits;
+    this.firstAtMs ??= nowMs;
+    const share = shareAt(l, nowMs - this.firstAtMs);
     const keys: [string, number][] = [
       [`all|${tenantId}`, l.tenantAll],
       [`all|${tenantId}|${appId}`, l.appAll],
     ];
     if (write) keys.push([`write|${tenantId}`, l.tenantWrites], [`write|${tenantId}|${appId}`, l.appWrites]);
-    const counters = keys.map(([key, limit]) => this.counter(key, limit));
-    const waitMs = Math.max(0, ...counters.map((c) => c.waitInMs(nowMs)));
-    if (waitMs === 0 || l.countRejected) for (const c of counters) c.record(nowMs);
+    const counters = keys.map(([key, limit]) => ({
+      counter: this.counter(key),
+      limit: Math.max(1, Math.round(limit * share)),
+    }));
+    const waitMs = Math.max(0, ...counters.map(({ counter, limit }) => counter.waitInMs(nowMs, limit)));
+    if (waitMs === 0 || l.countRejected)
+      for (const { counter, limit } of counters) counter.record(nowMs, limit);
     return waitMs;
   }
 
-  private counter(key: string, limit: number): Counter {
+  private counter(key: string): Counter {
     let counter = this.counters.get(key);
-    if (!counter) this.counters.set(key, (counter = newCounter(this.limits, limit)));
+    if (!counter) this.counters.set(key, (counter = newCounter(this.limits)));
     return counter;
   }
 }
 
-function newCounter(limits: ThrottleLimits, limit: number): Counter {
+function newCounter(limits: ThrottleLimits): Counter {
   const { windowMs } = limits;
   const shape = limits.shape ?? { kind: "sliding" };
   switch (shape.kind) {
     case "sliding": {
       let times: number[] = [];
       return {
-        waitInMs(nowMs) {
+        waitInMs(nowMs, limit) {
           times = times.filter((t) => t > nowMs - windowMs);
           return times.length < limit ? 0 : times[times.length - limit] + windowMs - nowMs;
         },
@@ -141,7 +168,7 @@ function newCounter(limits: ThrottleLimits, limit: number): Counter {
         if (windowStart !== current) [current, count] = [windowStart, 0];
       };
       return {
-        waitInMs(nowMs) {
+        waitInMs(nowMs, limit) {
           roll(nowMs);
           return count < limit ? 0 : current + windowMs - nowMs;
         },
@@ -152,22 +179,24 @@ function newCounter(limits: ThrottleLimits, limit: number): Counter {
       };
     }
     case "bucket": {
-      const perMs = limit / windowMs;
-      const capacity = Math.max(1, perMs * shape.burstMs);
-      let tokens = capacity;
+      let tokens: number | undefined;
       let lastMs: number | undefined;
-      const refill = (nowMs: number) => {
-        if (lastMs !== undefined) tokens = Math.min(capacity, tokens + (nowMs - lastMs) * perMs);
+      /** Refilled at the limit's rate up to `burstMs` of it (a bucket starts full). */
+      const refill = (nowMs: number, limit: number) => {
+        const perMs = limit / windowMs;
+        const capacity = Math.max(1, perMs * shape.burstMs);
+        tokens = Math.min(capacity, (tokens ?? capacity) + (nowMs - (lastMs ?? nowMs)) * perMs);
         lastMs = Math.max(lastMs ?? nowMs, nowMs);
+        return perMs;
       };
       return {
-        waitInMs(nowMs) {
-          refill(nowMs);
-          return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / perMs);
+        waitInMs(nowMs, limit) {
+          const perMs = refill(nowMs, limit);
+          return tokens! >= 1 ? 0 : Math.ceil((1 - tokens!) / perMs);
         },
-        record(nowMs) {
-          refill(nowMs);
-          tokens -= 1;
+        record(nowMs, limit) {
+          refill(nowMs, limit);
+          tokens! -= 1;
         },
       };
     }

@@ -45,6 +45,17 @@ describe("benchmarks (smoke)", function () {
     assert.equal(throttleBoundInMs(10, 3000, limits), 60_000);
   });
 
+  it("follows a limit that changes: halved from 10 s to 20 s, 200 writes at 5 per second take 45 s", () => {
+    const phases = [
+      { fromMs: 10_000, share: 0.5 },
+      { fromMs: 20_000, share: 1 },
+    ];
+    assert.equal(
+      throttleBoundInMs(200, 200, { windowMs: 20_000, appWrites: 100, appAll: 1000, phases }),
+      45_000,
+    );
+  });
+
   it("meets the target at the documented limit only within 1.3× of the bound, under 5 % 429s, with no failure or orphan", () => {
     const ok = { wallInMs: 1300, boundInMs: 1000, requests: 100, throttled: 4, failures: 0, orphans: 0 };
     assert.equal(meetsTarget(ok), true);

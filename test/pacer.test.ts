@@ -1,20 +1,28 @@
 import { strict as assert } from "node:assert";
+import { simulate } from "../bench/simulated";
+import { limitShape, limitsAt, type ThrottleLimits } from "../emulator/throttle";
 import {
   afterAccepted,
   afterLateThrottle,
+  afterReopening,
   afterThrottle,
-  BETA,
-  CUBIC_RECOVERY_IN_MS,
-  cubicRate,
-  grantedRateOf,
+  capDelayInMs,
+  FIRST_GROWTH,
+  fittedCap,
+  GROW_AFTER,
+  grownCap,
   intuneAppLimits,
+  kindDelayInMs,
+  MAX_IN_FLIGHT,
   Pacer,
   pacingDelayInMs,
-  rateDelayInMs,
   refilled,
-  startRate,
+  startPacing,
   systemClock,
+  type Cap,
+  type KindPacing,
   type PacingEvent,
+  type Refusal,
   type Sent,
 } from "../provider/graph/pacer";
 import { PartnersApi } from "../provider/graph/partners";
@@ -68,103 +76,209 @@ describe("pacingDelayInMs", () => {
   });
 });
 
-describe("the rate of one kind of request (pure)", () => {
-  const documented = { perWindow: 100, rate: 5 };
-
-  it("starts probing: a tenth of the documented budget in the bucket, filled at the documented rate", () => {
-    const s = startRate(100, 20_000, 7);
-    assert.deepEqual([s.phase, s.capacity, s.tokens, s.rate, s.refilledAtMs], ["probing", 10, 10, 5, 7]);
+describe("the pacing of one kind of request (pure)", () => {
+  const documented = { perWindow: 100, windowMs: 20_000 };
+  /** A refusal reopening at `reopensAtMs` after accepted requests answered at `accepted` (any order). */
+  const refusal = (reopensAtMs: number, accepted: number[]): Refusal => ({
+    reopensAtMs,
+    acceptedAtMs: [...accepted].sort((x, y) => y - x),
   });
 
-  it("refills at its rate up to its capacity, and says how long until a token", () => {
-    const s = { ...startRate(100, 20_000, 0), tokens: 0 };
-    assert.equal(refilled(s, 100).tokens, 0.5);
-    assert.equal(refilled(s, 60_000).tokens, 10, "never above its capacity");
-    assert.equal(rateDelayInMs(s, 0), 200);
-    assert.equal(rateDelayInMs({ ...s, tokens: 1, pausedUntilMs: 900 }, 100), 800, "a Retry-After holds it");
-  });
-
-  it("grows the bucket while probing by rounds, each 1.5 times the last, released once the last was all accepted", () => {
-    let s = startRate(100, 20_000, 0);
-    for (let i = 1; i < 10; i++) s = afterAccepted(s, documented, 0, i);
-    assert.equal(s.capacity, 10, "not yet");
-    s = afterAccepted(s, documented, 0, 10); // the first round (the bucket's 10) all accepted
-    assert.deepEqual([s.capacity, s.tokens, s.accepted, s.round], [25, 25, 0, 15]);
-    for (let i = 11; i < 25; i++) s = afterAccepted(s, documented, 0, i);
-    assert.equal(s.capacity, 25);
-    s = afterAccepted(s, documented, 0, 25);
-    assert.deepEqual([s.capacity, s.round], [47.5, 22.5]);
-  });
-
-  it("holds the whole documented budget once Graph accepted it within a window", () => {
-    const s = afterAccepted({ ...startRate(100, 20_000, 0), capacity: 40, tokens: 0 }, documented, 0, 100);
-    assert.deepEqual([s.capacity, s.tokens, s.phase], [100, 60, "probing"]);
-  });
-
-  it("paces at β of the rate Graph granted after a throttle event, holding a second of it, paused by Retry-After", () => {
-    const s = afterThrottle(startRate(100, 20_000, 0), 2.5, 1_000, 1_500);
-    assert.deepEqual(
-      [s.phase, s.rate, s.capacity, s.tokens, s.grantedRate, s.throttledAtMs, s.pausedUntilMs],
-      ["paced", 2.5 * BETA, 2.5 * BETA, 0, 2.5, 1_000, 2_500],
-    );
-  });
-
-  it("grows back by CUBIC: β of the granted rate at once, the granted rate after the recovery time, gently above", () => {
-    assert.equal(cubicRate(10, 0), 10 * BETA);
-    assert.equal(cubicRate(10, CUBIC_RECOVERY_IN_MS), 10);
-    assert.ok(
-      Math.abs(cubicRate(10, 2 * CUBIC_RECOVERY_IN_MS) - 11) < 1e-9,
-      "10 % above after as long again",
-    );
-    const paced = afterThrottle(startRate(100, 20_000, 0), 2.5, 0);
-    assert.equal(afterAccepted(paced, documented, CUBIC_RECOVERY_IN_MS).rate, 2.5);
+  it("starts slowly: a fiftieth of the documented budget in the bucket, filled at the documented rate", () => {
+    const s = startPacing(100, 7);
+    assert.deepEqual([s.phase, s.capacity, s.tokens, s.refilledAtMs], ["starting", 2, 2, 7]);
+    const empty = { ...s, tokens: 0, refilledAtMs: 0 };
+    assert.equal(refilled(empty, documented, 100).tokens, 0.5);
+    assert.equal(refilled(empty, documented, 60_000).tokens, 2, "never above its capacity");
+    assert.equal(kindDelayInMs(empty, [], 0, documented), 200);
     assert.equal(
-      afterAccepted(paced, documented, 100 * CUBIC_RECOVERY_IN_MS).rate,
-      5,
-      "never above the documented rate",
+      kindDelayInMs({ ...s, pausedUntilMs: 900 }, [], 100, documented),
+      800,
+      "a Retry-After holds it",
     );
   });
 
-  it("a 429 of an event already met only extends the pause", () => {
-    const s = afterThrottle(startRate(100, 20_000, 0), 2.5, 0, 100);
-    assert.deepEqual(afterLateThrottle(s, 50, 400), { ...s, pausedUntilMs: 450 });
+  it("grows the slow start by rounds, each 1.5 times the last, released once the last was all accepted", () => {
+    let s = startPacing(100, 0);
+    s = afterAccepted(s, documented);
+    assert.equal(s.capacity, 2, "not yet");
+    s = afterAccepted(s, documented); // the first round (the bucket's 2) all accepted
+    assert.deepEqual([s.capacity, s.tokens, s.accepted, s.round], [5, 5, 0, 3]);
+    for (let i = 0; i < 3; i++) s = afterAccepted(s, documented);
+    assert.deepEqual([s.capacity, s.round], [9.5, 4.5]);
+    const all = afterAccepted({ ...startPacing(100, 0), capacity: 40, tokens: 0 }, documented, 100);
+    assert.deepEqual(
+      [all.capacity, all.tokens],
+      [100, 60],
+      "the whole budget once Graph accepted it in a window",
+    );
   });
 
-  const estimates: [string, number[], number, number, number][] = [
+  it("holds a kind to MAX_IN_FLIGHT unanswered requests, one while a growth is on trial", () => {
+    const inFlight = (n: number) => Array.from({ length: n }, () => ({ sentAtMs: 0, write: true }));
+    const s = startPacing(100, 0);
+    assert.equal(kindDelayInMs(s, inFlight(MAX_IN_FLIGHT - 1), 0, documented), 0);
+    assert.equal(kindDelayInMs(s, inFlight(MAX_IN_FLIGHT), 0, documented), Infinity);
+    assert.equal(kindDelayInMs({ ...s, grown: true }, inFlight(1), 0, documented), Infinity);
+  });
+
+  const fits: [string, Refusal[], Cap & { rate: number }][] = [
     [
-      "fixed 2 s windows of 5: a burst of 5, then Retry-After to the window's end",
-      [10, 20, 30, 40, 50],
-      60,
-      1_940,
-      2.5,
+      "fixed 2 s windows of 5: a burst of 5, refused until the window's end: 5 per 2 s",
+      [refusal(2_000, [10, 20, 30, 40, 50])],
+      { perWindow: 5, windowMs: 1_990, rate: 5 / 1_990 },
     ],
     [
-      "a sliding 20 s window of 50, with Retry-After until its oldest leaves",
-      Array.from({ length: 50 }, (_, i) => i * 4),
-      200,
-      19_800,
-      2.5,
+      "the same two windows on: the best rate over the history, the burst of one window",
+      [refusal(6_000, [4_010, 4_020, 4_030, 4_040, 4_050, 2_010, 2_020, 2_030, 2_040, 2_050])],
+      { perWindow: 5, windowMs: 1_990, rate: 5 / 1_990 },
     ],
     [
-      "steady answers over 8 s of a 20 s window: their rate",
-      Array.from({ length: 20 }, (_, i) => 1_000 + i * 400),
-      9_000,
-      0,
-      2.5,
+      "a sliding 20 s window of 50 filled at once: 50 per 20 s, the burst the smallest within 5 % of that rate",
+      [
+        refusal(
+          20_000,
+          Array.from({ length: 50 }, (_, i) => i * 4),
+        ),
+      ],
+      { perWindow: 48, windowMs: 20_000 - 196 + 47 * 4, rate: 50 / 20_000 },
     ],
-    ["a burst with no Retry-After: over at least a second", [10, 20, 30], 40, 0, 3],
-    ["nothing accepted in the window: no measure", [-30_000], 0, 0, 0],
+    [
+      "a token bucket refilling one every 400 ms, answered steadily: one request per 400 ms, no burst",
+      [
+        refusal(
+          8_400,
+          Array.from({ length: 20 }, (_, i) => 400 + i * 400),
+        ),
+      ],
+      { perWindow: 1, windowMs: 400, rate: 20 / 8_000 },
+    ],
+    [
+      "two refusals: the window each needs, the longest",
+      [refusal(2_000, [1_000, 1_500]), refusal(4_100, [3_000, 3_100])],
+      { perWindow: 2, windowMs: 1_100, rate: 2 / 1_100 },
+    ],
+    [
+      "never above the documented rate, nor a window longer than the documented one",
+      [
+        refusal(
+          1_000,
+          Array.from({ length: 100 }, (_, i) => i),
+        ),
+      ],
+      { perWindow: 5, windowMs: 1_000, rate: 100 / 20_000 },
+    ],
   ];
-  for (const [name, accepted, now, retryAfter, expected] of estimates)
-    it(`measures the rate Graph grants: ${name}`, () =>
+  for (const [name, refusals, expected] of fits)
+    it(`fits the cap Graph granted: ${name}`, () => {
+      const fitted = fittedCap(refusals, documented)!;
+      assert.equal(fitted.perWindow, expected.perWindow);
+      assert.ok(Math.abs(fitted.windowMs - expected.windowMs) < 1e-6, `${fitted.windowMs} ms`);
+      assert.ok(Math.abs(fitted.rate - expected.rate) < 1e-9, `${fitted.rate * 1000}/s`);
+    });
+
+  it("fits nothing to a refusal after nothing was accepted", () => {
+    assert.equal(fittedCap([refusal(1_000, [])], documented), undefined);
+  });
+
+  it("pauses a kind for Retry-After at a throttle event, then paces it by the cap fitted at the reopening", () => {
+    const s = afterThrottle({ ...startPacing(100, 0), phase: "starting" }, 100, 1_900);
+    assert.deepEqual([s.throttledAtMs, s.pausedUntilMs, s.refusalPending], [100, 2_000, true]);
+    assert.deepEqual(
+      afterLateThrottle(s, 150, 2_000),
+      { ...s, pausedUntilMs: 2_150 },
+      "a late 429 only extends the pause",
+    );
+    const fitted = afterReopening(s, [10, 20, 30, 40, 50], documented);
+    assert.equal(fitted.phase, "fitted");
+    assert.deepEqual(fitted.cap, fittedCap([refusal(2_000, [10, 20, 30, 40, 50])], documented));
+    assert.deepEqual(
+      afterReopening(afterThrottle(fitted, 5_000, 100), [], documented).cap,
+      fitted.cap,
+      "a refusal after nothing of the kind was accepted keeps the cap",
+    );
+  });
+
+  it("grows a cap that held requests back by 25 % after GROW_AFTER accepted, then twice as much, sooner", () => {
+    const cap = { perWindow: 5, windowMs: 2_000, rate: 5 / 2_000 };
+    let s: KindPacing = { ...startPacing(100, 0), phase: "fitted", cap, held: true };
+    for (let i = 1; i < GROW_AFTER; i++) s = afterAccepted(s, documented, 0, 1_000);
+    assert.deepEqual(s.cap, cap, "not yet");
+    s = afterAccepted(s, documented, 0, 1_000);
+    assert.deepEqual(
+      [s.cap!.perWindow, s.cap!.rate, s.grown, s.growth],
+      [5, cap.rate * (1 + FIRST_GROWTH), true, FIRST_GROWTH * 2],
+    );
+    assert.equal(s.growAfter, GROW_AFTER / 2);
+    assert.deepEqual(grownCap(cap, 100, documented).rate, 100 / 20_000, "never above the documented rate");
+    const idle = { ...startPacing(100, 0), phase: "fitted" as const, cap, held: false, sinceChange: 1_000 };
+    assert.deepEqual(
+      afterAccepted(idle, documented).cap,
+      cap,
+      "a cap that held nothing back has nothing to learn",
+    );
+    const failed = afterThrottle(s, 2_000);
+    assert.deepEqual(
+      [failed.growAfter, failed.growth, failed.grown],
+      [(GROW_AFTER / 2) * 4, FIRST_GROWTH, false],
+    );
+  });
+
+  it("grows at the latest four cap windows after the last change, and never past the 429 budget", () => {
+    const cap = { perWindow: 2, windowMs: 1_000, rate: 0.002 };
+    const s: KindPacing = {
+      ...startPacing(100, 0),
+      phase: "fitted",
+      cap,
+      held: true,
+      sinceChange: 20,
+      growAfter: 500,
+    };
+    assert.equal(afterAccepted(s, documented, 0, 3_999).grown, false);
+    assert.equal(afterAccepted(s, documented, 0, 4_000).grown, true);
+    assert.equal(afterAccepted(s, documented, 0, 4_000, false).grown, false, "over budget");
+  });
+});
+
+describe("capDelayInMs", () => {
+  it("holds one more request until the oldest of the cap's requests is a window past its answer", () => {
+    const sent = [0, 100, 200].map((answeredAtMs) => ({
+      sentAtMs: answeredAtMs - 20,
+      answeredAtMs,
+      write: true,
+    }));
+    assert.equal(capDelayInMs(sent, 500, { perWindow: 3, windowMs: 1_000 }), 500);
+    assert.equal(capDelayInMs(sent, 500, { perWindow: 4, windowMs: 1_000 }), 0);
+  });
+});
+
+describe("the pacer in simulated time against the emulator's limit shapes", () => {
+  // A regression guard for the bench's grid (BENCHMARKS.md has the real runs): 40 partners' lives at once.
+  const rows: [string, ThrottleLimits][] = [
+    [
+      "fixed 2 s windows from the first request, 429s counting, at 50 %",
+      limitsAt(0.5, 2_000, limitShape("fixed-first"), true),
+    ],
+    ["fixed 1 s windows on the clock at 30 %", limitsAt(0.3, 1_000, limitShape("fixed-clock"))],
+    ["a sliding 20 s window at 90 %", limitsAt(0.9, 20_000, limitShape("sliding"))],
+    ["a sliding 5 s window at 50 %", limitsAt(0.5, 5_000, limitShape("sliding"))],
+    ["a token bucket with a 0.5 s burst at 50 %", limitsAt(0.5, 20_000, limitShape("bucket", 500))],
+    ["a token bucket with a 3 s burst at 90 %", limitsAt(0.9, 20_000, limitShape("bucket", 3_000))],
+  ];
+  for (const [name, limits] of rows)
+    it(`stays within 1.15 × the bound with at most 5 % 429s: ${name}`, async () => {
+      const run = await simulate(limits, 40);
+      assert.equal(run.failures, 0);
       assert.ok(
-        Math.abs(grantedRateOf(accepted, now, 20_000, retryAfter) - expected) <= 0.02 * expected,
-        String(grantedRateOf(accepted, now, 20_000, retryAfter)),
-      ));
+        run.wallInMs <= 1.15 * run.boundInMs,
+        `${(run.wallInMs / run.boundInMs).toFixed(2)} × the bound`,
+      );
+      assert.ok(run.throttled <= 0.05 * run.requests, `${run.throttled} of ${run.requests} answers 429`);
+    });
 });
 
 describe("Pacer", () => {
-  it("starts with a tenth of the budget to send at once, at the documented rate", () => {
+  it("starts at the documented budget", () => {
     assert.deepEqual(new Pacer({ windowMs: 20_000, writes: 100, requests: 1000 }).allowed, {
       writes: 100,
       requests: 1000,
@@ -197,51 +311,66 @@ describe("Pacer", () => {
 
   it("forgets a request whose ticket was never settled two windows after it was sent", async () => {
     let now = 0;
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 1, requests: 100 }, undefined, { ...systemClock, now: () => now });
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 1, requests: 100 }, undefined, {
+      ...systemClock,
+      now: () => now,
+    });
     await pacer.acquire(true); // never settled: its request's fate is unknown
     const next = pacer.acquire(true);
     now = 2 * WINDOW;
     assert.equal((await next).sentAtMs, 2 * WINDOW);
   });
 
-  it("paces at β of the rate Graph granted once per throttle event, holds writes for Retry-After, then grows back", async () => {
+  it("fits the cap Graph granted once per throttle event, holds writes for Retry-After, then paces at it", async () => {
     let now = 0;
     const events: PacingEvent[] = [];
-    const pacer = new Pacer(
-      { windowMs: 20_000, writes: 100, requests: 1000 },
-      (e) => events.push(e),
-      { ...systemClock, now: () => now },
-    );
-    const tickets = await Promise.all(Array.from({ length: 10 }, () => pacer.acquire(true)));
-    now = 40;
-    tickets.slice(0, 5).forEach((t) => pacer.settle(t, { throttled: false }));
+    const pacer = new Pacer({ windowMs: 20_000, writes: 100, requests: 1000 }, (e) => events.push(e), {
+      ...systemClock,
+      now: () => now,
+    });
+    const accept = async (n: number, at: number) => {
+      const tickets = await Promise.all(Array.from({ length: n }, () => pacer.acquire(true)));
+      now = at;
+      tickets.forEach((t) => pacer.settle(t, { throttled: false }));
+    };
+    await accept(2, 40); // the slow start's first round
+    await accept(3, 50); // its second
+    const [refused, late] = await Promise.all([pacer.acquire(true), pacer.acquire(true)]);
     now = 60;
-    // Five accepted, then 429s telling the window ends in 1.94 s: Graph grants 5 per 2 s.
-    tickets.slice(5).forEach((t) => pacer.settle(t, { throttled: true, retryAfterInMs: 1_940 }));
-    assert.equal(pacer.stats.throttleEvents, 1, "one event for the five 429s");
-    assert.deepEqual(
-      events.filter((e) => e.kind === "decreased"),
-      // Five accepted between 40 and 60 ms, and 1.94 s more to wait: 5 per 1.96 s.
-      [{ kind: "decreased", write: true, allowed: Math.round((5_000 / 1_960) * BETA * 20), accepted: 5 }],
-    );
+    // Five accepted, then 429s telling the window ends in 1.95 s: Graph grants 5 per 2 s.
+    pacer.settle(refused, { throttled: true, retryAfterInMs: 1_950 });
+    pacer.settle(late, { throttled: true, retryAfterInMs: 1_950 });
+    assert.equal(pacer.stats.throttleEvents, 1, "one event for both 429s");
     let sent = false;
     const next = pacer.acquire(true).then((t) => ((sent = true), t));
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 150));
     assert.equal(sent, false, "held by Retry-After");
-    now = 2_100;
+    now = 2_010;
     pacer.settle(await next, { throttled: false });
-    now = 60 + 10 * CUBIC_RECOVERY_IN_MS;
-    pacer.settle(await pacer.acquire(true), { throttled: false });
-    assert.ok(pacer.allowed.writes > 50, `grown back: ${pacer.allowed.writes} per 20 s`);
+    // Five accepted from 40 ms, Graph reopening at 2010 ms: 5 per 1.97 s.
+    assert.deepEqual(
+      events.filter((e) => e.kind === "decreased"),
+      [{ kind: "decreased", write: true, allowed: Math.round((5 / 1_970) * 20_000), accepted: 5 }],
+    );
   });
 
   it("slows the request rate, not the write rate, for a throttled read", async () => {
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, { ...systemClock, now: () => 0 });
-    const [read, ...others] = await Promise.all(Array.from({ length: 5 }, () => pacer.acquire(false)));
+    let now = 0;
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, {
+      ...systemClock,
+      now: () => now,
+    });
+    const [read, ...others] = await Promise.all(Array.from({ length: 4 }, () => pacer.acquire(false)));
     others.forEach((t) => pacer.settle(t, { throttled: false }));
-    pacer.settle(read, { throttled: true });
+    pacer.settle(read, { throttled: true, retryAfterInMs: 500 });
+    now = 500;
+    pacer.settle(await pacer.acquire(false), { throttled: false });
     assert.equal(pacer.allowed.writes, 100, "writes at the documented rate");
-    assert.ok(pacer.allowed.requests < 1000);
+    assert.equal(
+      pacer.allowed.requests,
+      6,
+      "three accepted in the half second Graph took them: 6 per second",
+    );
   });
 });
 

@@ -69,6 +69,25 @@ describe("the emulator's limit shapes", () => {
   for (const [name, shape, countRejected, times, expected] of table)
     it(name, () => assert.deepEqual(waits(throttle(shape, countRejected), times), expected));
 
+  it("changes every limit in its phases, from the first request: halved a second in, restored two in", () => {
+    const t = new Throttle({
+      ...limitsAt(1, 1_000),
+      appWrites: 4,
+      phases: [
+        { fromMs: 1_000, share: 0.5 },
+        { fromMs: 2_000, share: 1 },
+      ],
+    });
+    assert.deepEqual(waits(t, [0, 10, 20, 30, 40]), [0, 0, 0, 0, 960]);
+    assert.deepEqual(waits(t, [1_100, 1_110, 1_120]), [0, 0, 980], "two per window while halved");
+    assert.deepEqual(waits(t, [2_200, 2_210, 2_220, 2_230]), [0, 0, 0, 0]);
+  });
+
+  it("counts reads against the write limit too when every request counts", () => {
+    const every = limitsAt(0.5, 2_000, limitShape("sliding"), false, true);
+    assert.deepEqual([every.appAll, every.appWrites, every.tenantAll, every.tenantWrites], [5, 5, 10, 10]);
+  });
+
   it("scales the documented limits to a share of their rate in windows of any length", () => {
     assert.deepEqual(limitsAt(0.5, 2_000), {
       windowMs: 2_000,

@@ -3,17 +3,28 @@
  * a shape nobody has confirmed) and answers 429 past the limit. One pacer per tenant, shared by every concurrent
  * operation of the process, decides when a request is sent; `Retry-After` still rules each retry.
  *
- * Two rules, each per kind of request (writes, and all requests):
- * - a cap: never more than Intune's documented budget in any window of the documented length (a request counts
- *   from its send until a window after its answer: Graph counted it on arrival);
- * - a rate: a token bucket. Until the first 429 it probes: it holds a tenth of the budget, and grows by rounds,
- *   each 1.5 times the last and released once Graph accepted all of the last, up to the whole budget (a gentle
- *   slow start), so that what fits the documented window goes at once. The first 429 shows the limit is tighter,
- *   or shorter, than documented: the bucket then fills at the rate Graph was seen to grant (what it accepted
- *   over the time it took, `Retry-After` included), times β, and holds one second of it, so that no short
- *   window sees a burst; it grows back as CUBIC grows a congestion window (slowly near the rate of the last 429,
- *   quickly far from it), as the AWS SDKs' adaptive retry does with a measured send rate. Never above the
- *   documented rate.
+ * Each kind of request (writes, and all requests) is held to caps of one form, "at most `perWindow` in any
+ * `windowMs`", a request counting from its send until a window after its answer (Graph counted it on arrival,
+ * somewhere in between). A cap of that form, at the rate a limit grants and with a burst it tolerates, is what
+ * a sliding window, fixed windows and a token bucket all admit.
+ * - Intune's documented budget is one, always.
+ * - Until the first 429, a slow start: a fiftieth of the budget at once, then rounds each 1.5 times the last,
+ *   each released once Graph accepted the last, so that what fits the documented window goes at once and a
+ *   tighter limit is met by a small overshoot.
+ * - Each throttle event (the first 429 of requests sent after the last event) is a refusal: Graph, having
+ *   accepted the requests it accepted, takes nothing more until `Retry-After`. A cap of `n` per `w` agrees with
+ *   it when its own reopening, `w` after the n-th newest accepted, is no earlier than Graph's. The cap is
+ *   fitted to the recent refusals ({@link fittedCap}): the rate Graph granted (measured over the longest
+ *   history they share, as a delivery rate is, not a share of it after each loss), with the smallest burst
+ *   that reaches that rate: a window's budget when the limit is a window, one request when it is a bucket.
+ * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly: by 25 % after
+ *   {@link GROW_AFTER} accepted (or four cap windows, whichever comes first), each further success twice the
+ *   last and sooner, one request on trial at a time, and only while this pacer's 429s stay under
+ *   {@link GROWTH_429_BUDGET} of its answers. A growth that lasts disproves the refusals it exceeded (the limit
+ *   rose: another app stopped) and they are forgotten; one that draws a 429 is refitted from it, and the next
+ *   waits four times as long.
+ * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
+ *   costs a few 429s, not the whole burst.
  */
 
 /** How often a waiting request checks whether it may go meanwhile (an answer also wakes it). */
@@ -31,85 +42,195 @@ export interface PacingLimits {
 /** Intune's documented per-app, per-tenant limits for remote assistance. */
 export const intuneAppLimits: PacingLimits = { windowMs: 20_000, writes: 100, requests: 1000 };
 
-/** What the bucket holds at first, as a share of the documented budget (then it grows by rounds). */
-export const START_BURST_SHARE = 0.1;
-/** While probing, each round is this many times the last. */
-export const PROBE_GROWTH = 1.5;
-/** A throttle event sets the rate to this share of the rate Graph granted (multiplicative decrease). */
-export const BETA = 0.7;
-/** Once paced, the bucket holds this much of its rate: small enough that no short window sees a burst. */
-export const PACED_BURST_IN_MS = 1_000;
-/** CUBIC's growth: the rate is back at the last granted rate this long after the decrease. */
-export const CUBIC_RECOVERY_IN_MS = 5_000;
-/** How fast CUBIC probes above the rate Graph last granted (10 % more a recovery time after reaching it). */
-export const CUBIC_PROBE = 0.1;
-/** The shortest span a granted rate is measured over. */
-export const MIN_ESTIMATE_IN_MS = 1_000;
+/** At most `perWindow` requests in any `windowMs`. */
+export interface Cap {
+  perWindow: number;
+  windowMs: number;
+}
 
-/** The token bucket of one kind of request. Rates are per second. */
-export interface RateState {
-  /** `probing` until the first throttle event (the bucket grows by rounds), then `paced`. */
-  phase: "probing" | "paced";
-  rate: number;
+/** What the slow start holds at first, as a share of the documented budget (then it grows by rounds). */
+export const START_BURST_SHARE = 0.02;
+/** While starting, each round is this many times the last. */
+export const PROBE_GROWTH = 1.5;
+/** Requests of a kind unanswered at once, at most. */
+export const MAX_IN_FLIGHT = 4;
+/** While a grown cap is on trial, fewer: a growth Graph refuses costs one or two 429s. */
+export const PROBE_IN_FLIGHT = 1;
+/** Accepted requests a refusal after the slow start needs in its history to be fitted to. */
+export const MIN_FIT_HISTORY = 4;
+/** A write's 429 is the limit of all requests' when they fill this share of the cap fitted to them. */
+export const AT_CAP_SHARE = 0.9;
+/** Refusals a cap is fitted to, at most (the newest); each keeps this many accepted requests before it. */
+export const MAX_REFUSALS = 8;
+export const MAX_HISTORY = 256;
+/** Refusals older than this many documented windows are forgotten (a limit that rose is found past them). */
+export const REFUSALS_KEPT_IN_WINDOWS = 2;
+/** A burst reaches the fitted rate when its own rate is within this share of it. */
+export const BURST_TOLERANCE = 0.05;
+/** A first `Retry-After` shorter than this many times the slow start's last burst (at least {@link MIN_BURST_IN_MS}) is a bucket's. */
+export const BUCKET_LIKE = 3;
+export const MIN_BURST_IN_MS = 20;
+/** A fitted cap grows after this many accepted requests of its kind without a 429 (fewer after a success). */
+export const GROW_AFTER = 32;
+/** The fewest accepted requests between two growths, and the most after failed ones. */
+export const GROW_AFTER_BOUNDS = { min: 8, max: 512 };
+/** A fitted cap's first growth, as a share of its rate; each success multiplies it by {@link GROWTH_FACTOR}. */
+export const FIRST_GROWTH = 0.25;
+export const GROWTH_FACTOR = 2;
+/** A growth is due at the latest this many cap windows (and this long) after the cap last changed. */
+export const GROW_WITHIN_WINDOWS = 4;
+export const GROW_WITHIN_MS = 4_000;
+/** Growths are tried only while this pacer's answers hold fewer 429s than this share. */
+export const GROWTH_429_BUDGET = 0.045;
+
+/**
+ * One refusal: Graph reopens at `reopensAtMs` (the 429's answer plus its `Retry-After`), having accepted the
+ * requests answered at `acceptedAtMs` before it, newest first.
+ */
+export interface Refusal {
+  reopensAtMs: number;
+  acceptedAtMs: readonly number[];
+}
+
+/**
+ * The cap that agrees with every refusal and sends fastest. For `n` requests, the shortest window that agrees
+ * is `w(n)`, the longest time from a refusal's n-th newest accepted request to its reopening (no window agrees
+ * when a refusal had fewer than `n` before it). The rate is the best `n / w(n)` over the longest histories the
+ * refusals share (`n` from half of the shortest to all of it): over whole windows of a window limit, over a
+ * bucket's refill, not over one burst. The burst is the smallest `n` within {@link BURST_TOLERANCE} of that
+ * rate: a window's budget, or one request for a bucket. Never above the documented rate, nor longer than the
+ * documented window. `undefined` without a refusal that accepted anything. Pure.
+ */
+export function fittedCap(
+  refusals: readonly Refusal[],
+  documented: Cap,
+): (Cap & { rate: number }) | undefined {
+  const shortest = Math.min(...refusals.map((r) => r.acceptedAtMs.length));
+  if (refusals.length === 0 || shortest === 0) return undefined;
+  const windowOf = (n: number) => Math.max(1, ...refusals.map((r) => r.reopensAtMs - r.acceptedAtMs[n - 1]));
+  let rate = 0;
+  for (let n = Math.ceil(shortest / 2); n <= shortest; n++) rate = Math.max(rate, n / windowOf(n));
+  rate = Math.min(rate, documented.perWindow / documented.windowMs);
+  let perWindow = 1;
+  while (perWindow < shortest && perWindow / windowOf(perWindow) < rate * (1 - BURST_TOLERANCE)) perWindow++;
+  const windowMs = Math.max(windowOf(perWindow), perWindow / rate);
+  if (windowMs <= documented.windowMs) return { perWindow, windowMs, rate };
+  return {
+    perWindow: Math.max(1, Math.floor(rate * documented.windowMs)),
+    windowMs: documented.windowMs,
+    rate,
+  };
+}
+
+/** The pacing of one kind of request (writes, or all requests). Pure data. */
+export interface KindPacing {
+  /** `starting` until the first throttle event (the slow start), then `fitted`. */
+  phase: "starting" | "fitted";
+  /** Starting: a bucket filled at the documented rate, growing by rounds. */
   capacity: number;
   tokens: number;
   refilledAtMs: number;
-  /** Probing: requests accepted since the capacity last grew, and how much it grew by then (the round). */
+  /** Starting: accepted since the bucket last grew, and how much it grew by then (the round). */
   accepted: number;
   round?: number;
-  /** Paced: the rate Graph granted at the last throttle event (CUBIC's W_max), and when it happened. */
-  grantedRate: number;
+  /** Fitted: the recent refusals, and the cap fitted to them (or grown past them). */
+  refusals: Refusal[];
+  cap?: Cap & { rate: number };
+  /** When the slow start ended: later refusals count only requests sent since (its bursts hide a bucket's rate). */
+  fittedFromMs: number;
+  /** The last throttle event (a refusal to record once Graph reopens), and when it reopens. */
   throttledAtMs: number;
-  /** Nothing of the kind goes before this: the `Retry-After` of the last 429 (Graph takes nothing until then). */
+  refusalPending: boolean;
   pausedUntilMs: number;
+  /** Growth: accepted since the cap last changed; when it grows next; by what share; whether it grew since the last event; whether it held a request back since it last changed. */
+  sinceChange: number;
+  changedAtMs: number;
+  growAfter: number;
+  growth: number;
+  grown: boolean;
+  held: boolean;
 }
 
-/** The bucket a tenant's pacing starts with, for a documented budget of `perWindow` per `windowMs`. Pure. */
-export function startRate(perWindow: number, windowMs: number, nowMs: number): RateState {
+/** A kind's pacing at first, for a documented budget of `perWindow`. Pure. */
+export function startPacing(perWindow: number, nowMs: number): KindPacing {
   const capacity = Math.max(1, Math.ceil(perWindow * START_BURST_SHARE));
   return {
-    phase: "probing",
-    rate: (perWindow * 1000) / windowMs,
+    phase: "starting",
     capacity,
     tokens: capacity,
     refilledAtMs: nowMs,
     accepted: 0,
-    grantedRate: 0,
+    refusals: [],
+    fittedFromMs: -Infinity,
     throttledAtMs: -Infinity,
+    refusalPending: false,
     pausedUntilMs: -Infinity,
+    sinceChange: 0,
+    changedAtMs: nowMs,
+    growAfter: GROW_AFTER,
+    growth: FIRST_GROWTH,
+    grown: false,
+    held: false,
   };
 }
 
-/** The bucket refilled at its rate up to `nowMs`. Pure. */
-export function refilled(s: RateState, nowMs: number): RateState {
-  if (nowMs <= s.refilledAtMs) return s;
-  const tokens = Math.min(s.capacity, s.tokens + ((nowMs - s.refilledAtMs) * s.rate) / 1000);
+/** The slow start's bucket refilled at the documented rate up to `nowMs`. Pure. */
+export function refilled(s: KindPacing, documented: Cap, nowMs: number): KindPacing {
+  if (s.phase !== "starting" || nowMs <= s.refilledAtMs) return s;
+  const tokens = Math.min(
+    s.capacity,
+    s.tokens + ((nowMs - s.refilledAtMs) * documented.perWindow) / documented.windowMs,
+  );
   return { ...s, tokens, refilledAtMs: nowMs };
 }
 
-/** How long until the bucket holds a token and no `Retry-After` holds the kind back. Pure. */
-export function rateDelayInMs(s: RateState, nowMs: number): number {
-  const refill = s.tokens >= 1 ? 0 : Math.ceil(((1 - s.tokens) * 1000) / s.rate);
-  return Math.max(refill, s.pausedUntilMs - nowMs);
+/**
+ * How long until one more request fits `cap`, given the requests of the kind in the window; `Infinity` while
+ * the cap is all in flight (an answer changes that). Pure.
+ */
+export function capDelayInMs(sent: readonly Sent[], nowMs: number, cap: Cap): number {
+  const limit = Math.max(1, Math.floor(cap.perWindow));
+  const leaving = sent
+    .map((s) => (s.answeredAtMs === undefined ? Infinity : s.answeredAtMs + cap.windowMs))
+    .filter((at) => at > nowMs)
+    .sort((a, b) => a - b);
+  return leaving.length < limit ? 0 : leaving[leaving.length - limit] - nowMs;
 }
 
 /**
- * After Graph accepted a request, `acceptedInWindow` of its kind now in the documented window. Probing: once the
- * whole last round was accepted, the bucket grows by a round {@link PROBE_GROWTH} times larger (its new room usable
- * at once), and once the documented budget was accepted within a window, Graph grants it all: the bucket holds the
- * whole budget.
- * Paced: the rate follows CUBIC from the last throttle event ({@link cubicRate}); never above the documented
- * rate. Pure.
+ * How long the kind's own pacing holds one more request, given its requests in the window: `Retry-After`, the
+ * requests in flight, then the slow start's bucket or the fitted cap. Pure.
+ */
+export function kindDelayInMs(s: KindPacing, sent: readonly Sent[], nowMs: number, documented: Cap): number {
+  const inFlight = sent.filter((e) => e.answeredAtMs === undefined).length;
+  const own =
+    inFlight >= (s.grown ? PROBE_IN_FLIGHT : MAX_IN_FLIGHT)
+      ? Infinity
+      : s.phase === "starting"
+        ? s.tokens >= 1
+          ? 0
+          : Math.ceil(((1 - s.tokens) * documented.windowMs) / documented.perWindow)
+        : s.cap
+          ? capDelayInMs(sent, nowMs, s.cap)
+          : 0;
+  return Math.max(own, s.pausedUntilMs - nowMs);
+}
+
+/**
+ * After Graph accepted a request of the kind, `acceptedInWindow` of it now in the documented window. Starting:
+ * once the whole last round was accepted, the bucket grows by a round {@link PROBE_GROWTH} times larger (its new
+ * room usable at once), and once the documented budget was accepted within a window, the start is over: the
+ * bucket holds it all. Fitted: after `growAfter` accepted while the cap held requests back, it grows; when it
+ * had grown already, that growth lasted: the refusals it exceeded are forgotten. Pure.
  */
 export function afterAccepted(
-  s: RateState,
-  documented: { perWindow: number; rate: number },
-  nowMs: number,
+  s: KindPacing,
+  documented: Cap,
   acceptedInWindow = 0,
-): RateState {
-  if (s.phase === "probing") {
-    // As TCP's slow start: a round goes at once, and the next one, PROBE_GROWTH times larger, once Graph accepted
-    // all of it. Each round past the limit Graph grants is answered with 429s: the growth is gentle.
+  nowMs = 0,
+  mayGrow = true,
+): KindPacing {
+  if (s.phase === "starting") {
     const accepted = s.accepted + 1;
     const round = s.round ?? s.capacity;
     if (s.capacity >= documented.perWindow) return { ...s, accepted };
@@ -126,68 +247,88 @@ export function afterAccepted(
       round: capacity - s.capacity,
     };
   }
-  const rate = Math.min(documented.rate, cubicRate(s.grantedRate, nowMs - s.throttledAtMs));
-  return { ...s, rate, capacity: Math.max(1, (rate * PACED_BURST_IN_MS) / 1000) };
-}
-
-/**
- * CUBIC's rate `t` ms after a decrease from `granted`: `granted · (1 + c · x³)`, `x = (t − K)/K`. Below the
- * granted rate (x < 0) c = 1 − β, so the curve starts at the decreased rate; above it, c = {@link CUBIC_PROBE},
- * gentler: past the rate Graph last granted, each probe is a 429. Pure.
- */
-export function cubicRate(granted: number, sinceInMs: number): number {
-  const x = (sinceInMs - CUBIC_RECOVERY_IN_MS) / CUBIC_RECOVERY_IN_MS;
-  return granted * (1 + x ** 3 * (x < 0 ? 1 - BETA : CUBIC_PROBE));
-}
-
-/**
- * After the first 429 of a throttle event: Graph granted `grantedRate` (see {@link grantedRateOf}); the bucket
- * fills at β of it, holds a second of it, and is emptied (the requests that drew the 429 were too many); and
- * nothing of the kind goes until `Retry-After` has passed. Pure.
- */
-export function afterThrottle(
-  s: RateState,
-  grantedRate: number,
-  nowMs: number,
-  retryAfterInMs = 0,
-): RateState {
-  const granted = Math.max(0.01, grantedRate);
-  const rate = granted * BETA;
+  const sinceChange = s.sinceChange + 1;
+  // Due after `growAfter` accepted, or a few cap windows after the last change with a few accepted: the limit
+  // may have risen however long failed growths made the wait. Never past the 429 budget.
+  const due =
+    sinceChange >= s.growAfter ||
+    (!!s.cap &&
+      nowMs - s.changedAtMs >= Math.max(GROW_WITHIN_WINDOWS * s.cap.windowMs, GROW_WITHIN_MS) &&
+      sinceChange >= GROW_AFTER_BOUNDS.min);
+  if (!s.cap || !s.held || !due || !mayGrow) return { ...s, sinceChange };
   return {
     ...s,
-    phase: "paced",
-    rate,
-    capacity: Math.max(1, (rate * PACED_BURST_IN_MS) / 1000),
-    tokens: 0,
-    refilledAtMs: nowMs,
-    accepted: 0,
-    grantedRate: granted,
-    throttledAtMs: nowMs,
-    pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs),
+    cap: grownCap(s.cap, s.growth, documented),
+    refusals: s.grown ? [] : s.refusals,
+    sinceChange: 0,
+    growAfter: Math.max(GROW_AFTER_BOUNDS.min, Math.floor(s.growAfter / 2)),
+    growth: s.growth * GROWTH_FACTOR,
+    grown: true,
+    held: false,
+    changedAtMs: nowMs,
   };
 }
 
-/** After a 429 of an event already met (sent before its decrease): only its `Retry-After` holds the kind. Pure. */
-export function afterLateThrottle(s: RateState, nowMs: number, retryAfterInMs = 0): RateState {
-  return { ...s, pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs) };
+/** `cap` at a rate `share` higher, with the same burst in a shorter window; never above the documented rate. Pure. */
+export function grownCap(
+  cap: Cap & { rate: number },
+  share: number,
+  documented: Cap,
+): Cap & { rate: number } {
+  const rate = Math.min(cap.rate * (1 + share), documented.perWindow / documented.windowMs);
+  return { perWindow: cap.perWindow, windowMs: cap.perWindow / rate, rate };
 }
 
 /**
- * The rate Graph granted, seen from the requests it accepted (their answer times) in the last window: their
- * count over the time from the first of them, plus the `Retry-After` Graph asks for (it takes nothing more until
- * then), over at least a second. Whatever the shape of Graph's limit, while the client sends at least as fast as
- * Graph accepts, this is the rate it grants. Pure.
+ * After the first 429 of a throttle event, answered at `nowMs`: nothing of the kind goes until `Retry-After`;
+ * the refusal is recorded once Graph reopens (requests still in flight may yet be accepted). A growth that drew
+ * it failed: the next waits four times as long. Pure.
  */
-export function grantedRateOf(
-  acceptedAtMs: readonly number[],
-  nowMs: number,
-  windowMs: number,
-  retryAfterInMs = 0,
-): number {
-  const inWindow = acceptedAtMs.filter((at) => at > nowMs - windowMs && at <= nowMs);
-  if (inWindow.length === 0) return 0;
-  const span = nowMs - Math.min(...inWindow) + retryAfterInMs;
-  return (inWindow.length * 1000) / Math.max(MIN_ESTIMATE_IN_MS, span);
+export function afterThrottle(s: KindPacing, nowMs: number, retryAfterInMs = 0): KindPacing {
+  return {
+    ...s,
+    throttledAtMs: nowMs,
+    refusalPending: true,
+    pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs),
+    tokens: 0,
+    sinceChange: 0,
+    growAfter: s.grown ? Math.min(GROW_AFTER_BOUNDS.max, s.growAfter * 4) : GROW_AFTER,
+    growth: FIRST_GROWTH,
+    grown: false,
+    held: false,
+    changedAtMs: nowMs,
+  };
+}
+
+/**
+ * Once Graph reopened after a throttle event: the refusal joins the recent ones (the documented window's, at
+ * most {@link MAX_REFUSALS}), and the kind is paced by the cap fitted to them (the last one stays when Graph had
+ * accepted nothing of the kind). `acceptedAtMs`: answers of the kind's accepted requests sent before the event. Pure.
+ */
+export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], documented: Cap): KindPacing {
+  const refusal: Refusal = {
+    reopensAtMs: s.pausedUntilMs,
+    acceptedAtMs: [...acceptedAtMs].sort((a, b) => b - a).slice(0, MAX_HISTORY),
+  };
+  // After the slow start, a refusal with too short a history says too little to fit to.
+  const informative = s.phase === "starting" || refusal.acceptedAtMs.length >= MIN_FIT_HISTORY;
+  const refusals = [...s.refusals, ...(informative ? [refusal] : [])]
+    .filter((r) => r.reopensAtMs > refusal.reopensAtMs - REFUSALS_KEPT_IN_WINDOWS * documented.windowMs)
+    .slice(-MAX_REFUSALS);
+  // A refusal after nothing of the kind was accepted says nothing of its limit (another one refused it).
+  const cap = fittedCap(refusals, documented) ?? s.cap;
+  // The slow start's last burst went at once. A `Retry-After` much longer than that burst took is a window's
+  // rest, whose refusals the burst belongs to; a shorter one is a bucket's next token, whose rate that burst
+  // (drawn from the bucket's store) would overstate for as long as it stays in the history.
+  const burstMs = acceptedAtMs.length === 0 ? 0 : Math.max(...acceptedAtMs) - Math.min(...acceptedAtMs);
+  const bucketLike = s.pausedUntilMs - s.throttledAtMs < BUCKET_LIKE * Math.max(MIN_BURST_IN_MS, burstMs);
+  const fittedFromMs = s.phase === "starting" ? (bucketLike ? s.pausedUntilMs : -Infinity) : s.fittedFromMs;
+  return { ...s, phase: "fitted", refusals, cap, fittedFromMs, refusalPending: false };
+}
+
+/** A late 429 (of a request sent before the last event): only its `Retry-After` holds the kind. Pure. */
+export function afterLateThrottle(s: KindPacing, nowMs: number, retryAfterInMs = 0): KindPacing {
+  return { ...s, pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs) };
 }
 
 /**
@@ -212,20 +353,13 @@ export function pacingDelayInMs(
   windowMs: number,
   allowed: { writes: number; requests: number },
 ): number {
-  const leavesAt = (s: Sent) => (s.answeredAtMs === undefined ? Infinity : s.answeredAtMs + windowMs);
-  const wait = (inWindow: readonly Sent[], limit: number) => {
-    const leaving = inWindow
-      .map(leavesAt)
-      .filter((at) => at > nowMs)
-      .sort((a, b) => a - b);
-    return leaving.length < limit ? 0 : leaving[leaving.length - limit] - nowMs;
-  };
   return Math.max(
-    wait(sent, allowed.requests),
+    capDelayInMs(sent, nowMs, { perWindow: allowed.requests, windowMs }),
     write
-      ? wait(
+      ? capDelayInMs(
           sent.filter((s) => s.write),
-          allowed.writes,
+          nowMs,
+          { perWindow: allowed.writes, windowMs },
         )
       : 0,
   );
@@ -251,8 +385,6 @@ export type PacingEvent =
   | { kind: "waited"; waitedInMs: number; allowed: { writes: number; requests: number } }
   | { kind: "decreased"; write: boolean; allowed: number; accepted: number };
 
-type Kind = "writes" | "requests";
-
 /** Time as the pacer reads it and waits on it: the system's, or a simulation's. */
 export interface PacingClock {
   now(): number;
@@ -269,6 +401,8 @@ export const systemClock: PacingClock = {
   },
 };
 
+type Kind = "writes" | "requests";
+
 /** The pacer of one tenant. Writes and reads queue apart, each first come, first served. */
 export class Pacer {
   private sent: Sent[] = [];
@@ -277,26 +411,24 @@ export class Pacer {
   private readonly queues = { write: Promise.resolve(), read: Promise.resolve() };
   /** Requests waiting for their turn, woken early by an answer. */
   private readonly wakers = new Set<() => void>();
-  private readonly state: Record<Kind, RateState>;
-  /** Throttle events met (a decrease each). */
-  readonly stats = { throttleEvents: 0 };
+  private readonly state: Record<Kind, KindPacing>;
+  /** Throttle events met (a refusal each). */
+  readonly stats = { throttleEvents: 0, answered: 0, throttled: 0 };
 
   constructor(
     readonly limits: PacingLimits,
     private readonly onEvent: (event: PacingEvent) => void = () => undefined,
     private readonly clock: PacingClock = systemClock,
   ) {
-    const now = () => clock.now();
     this.state = {
-      writes: startRate(limits.writes, limits.windowMs, now()),
-      requests: startRate(limits.requests, limits.windowMs, now()),
+      writes: startPacing(limits.writes, clock.now()),
+      requests: startPacing(limits.requests, clock.now()),
     };
   }
 
   /** The rates now, as requests per documented window. */
   get allowed(): { writes: number; requests: number } {
-    const perWindow = (s: RateState) => Math.round((s.rate * this.limits.windowMs) / 1000);
-    return { writes: perWindow(this.state.writes), requests: perWindow(this.state.requests) };
+    return { writes: this.allowedOf("writes"), requests: this.allowedOf("requests") };
   }
 
   /** Resolves when one more request may be sent, and records it. */
@@ -313,7 +445,8 @@ export class Pacer {
   /**
    * What Graph answered to a request the pacer let through (every ticket is settled once, whatever happened to
    * its request). A 429 did not count against Graph's limit, so it leaves the window; the first 429 of a
-   * throttle event (a request sent after the last one) paces its kind at the rate Graph was seen to grant.
+   * throttle event (a request sent after the last one) holds its kind until `Retry-After`, and the refusal
+   * paces it from then on.
    */
   settle(ticket: PacingTicket, answer: PacingAnswer): void {
     const entry = this.entries.get(ticket);
@@ -321,62 +454,62 @@ export class Pacer {
     const now = this.clock.now();
     for (const wake of this.wakers) wake();
     this.wakers.clear();
-    const kinds: Kind[] = ticket.write ? ["writes", "requests"] : ["requests"];
+    this.stats.answered++;
+    if (answer.throttled) this.stats.throttled++;
     if (!answer.throttled) {
       if (entry) entry.answeredAtMs = now;
-      const documented = (kind: Kind) => ({
-        perWindow: this.limits[kind],
-        rate: (this.limits[kind] * 1000) / this.limits.windowMs,
-      });
-      const acceptedInWindow = (kind: Kind) =>
-        this.sent.filter(
-          (s) =>
-            s.answeredAtMs !== undefined &&
-            s.answeredAtMs > now - this.limits.windowMs &&
-            (kind === "requests" || s.write),
-        ).length;
-      for (const kind of kinds)
-        this.state[kind] = afterAccepted(this.state[kind], documented(kind), now, acceptedInWindow(kind));
+      for (const kind of kindsOf(ticket.write))
+        this.state[kind] = afterAccepted(
+          this.state[kind],
+          this.documented(kind),
+          this.acceptedInWindow(kind, now),
+          now,
+          this.stats.throttled + 1 <= GROWTH_429_BUDGET * (this.stats.answered + 1),
+        );
       return;
     }
     if (entry && this.sent.includes(entry)) this.sent.splice(this.sent.indexOf(entry), 1);
-    // A write's 429 is blamed on the write limit, a read's on the limit of all requests.
-    const kind: Kind = ticket.write ? "writes" : "requests";
+    // A read's 429 is the limit of all requests'; so is a write's sent before that limit's last event (the same
+    // burst met it); any other write's 429 is the write limit's.
+    const kind: Kind =
+      ticket.write && ticket.sentAtMs > this.state.requests.throttledAtMs && !this.atRequestsCap(now)
+        ? "writes"
+        : "requests";
+    // A write refused at the cap of all requests: that limit counts reads too, and a write cap fitted before
+    // saw the writes' share of it only.
+    if (ticket.write && kind === "requests" && this.state.writes.cap)
+      this.state.writes = { ...this.state.writes, cap: undefined, refusals: [] };
     const retryAfterInMs = answer.retryAfterInMs ?? 0;
     if (ticket.sentAtMs <= this.state[kind].throttledAtMs) {
-      // Sent before the last decrease: the same event.
       this.state[kind] = afterLateThrottle(this.state[kind], now, retryAfterInMs);
       return;
     }
-    const acceptedAtMs = this.sent
-      .filter((s) => s.answeredAtMs !== undefined && (kind === "requests" || s.write))
-      .map((s) => s.answeredAtMs!);
-    const granted = grantedRateOf(acceptedAtMs, now, this.limits.windowMs, retryAfterInMs);
-    // Nothing accepted in a window: no measure of the rate; halve it.
-    const next = granted > 0 ? granted : this.state[kind].rate / 2;
-    this.state[kind] = afterThrottle(this.state[kind], next, now, retryAfterInMs);
+    this.state[kind] = afterThrottle(this.state[kind], now, retryAfterInMs);
     this.stats.throttleEvents++;
-    this.onEvent({
-      kind: "decreased",
-      write: ticket.write,
-      allowed: this.allowed[kind],
-      accepted: acceptedAtMs.filter((at) => at > now - this.limits.windowMs).length,
-    });
   }
 
   private async take(write: boolean): Promise<PacingTicket> {
     const started = this.clock.now();
-    const kinds: Kind[] = write ? ["writes", "requests"] : ["requests"];
+    const kinds = kindsOf(write);
     for (;;) {
       const now = this.clock.now();
       this.prune(now);
-      for (const kind of kinds) this.state[kind] = refilled(this.state[kind], now);
-      const delay = Math.max(
-        pacingDelayInMs(this.sent, write, now, this.limits.windowMs, this.limits),
-        ...kinds.map((kind) => rateDelayInMs(this.state[kind], now)),
+      for (const kind of kinds) {
+        this.recordRefusal(kind, now);
+        this.state[kind] = refilled(this.state[kind], this.documented(kind), now);
+      }
+      const documented = pacingDelayInMs(this.sent, write, now, this.limits.windowMs, this.limits);
+      const own = kinds.map((kind) =>
+        kindDelayInMs(this.state[kind], this.sentOf(kind), now, this.documented(kind)),
       );
-      if (delay <= 0) break;
-      // Short steps: the bucket may grow meanwhile (an answer), and this request with it.
+      const delay = Math.max(documented, ...own);
+      // The clock counts whole milliseconds: less than one is a rounding of the fitted window's.
+      if (delay < 1) break;
+      kinds.forEach((kind, i) => {
+        if (own[i] > 0 && own[i] >= documented && this.state[kind].phase === "fitted")
+          this.state[kind] = { ...this.state[kind], held: true };
+      });
+      // Short steps: an answer may free room meanwhile, and this request with it.
       await this.pause(Math.min(delay, RECHECK_IN_MS));
     }
     const now = this.clock.now();
@@ -388,6 +521,63 @@ export class Pacer {
     const ticket: PacingTicket = { write, sentAtMs: now, waitedInMs };
     this.entries.set(ticket, entry);
     return ticket;
+  }
+
+  /** Whether all requests fill (nearly) the cap fitted to them: a limit that counts every request is met. */
+  private atRequestsCap(nowMs: number): boolean {
+    const { cap } = this.state.requests;
+    if (!cap) return false;
+    const inWindow = this.sent.filter(
+      (e) => e.answeredAtMs === undefined || e.answeredAtMs > nowMs - cap.windowMs,
+    );
+    return inWindow.length >= AT_CAP_SHARE * cap.perWindow;
+  }
+
+  /** Once Graph reopened after a throttle event, the refusal paces the kind. */
+  private recordRefusal(kind: Kind, nowMs: number): void {
+    const s = this.state[kind];
+    if (!s.refusalPending || nowMs < s.pausedUntilMs) return;
+    const before = this.allowedOf(kind);
+    // What Graph accepted of the kind before the refusal, in the documented window before its reopening.
+    const accepted = this.sentOf(kind)
+      .filter(
+        (e) =>
+          e.answeredAtMs !== undefined &&
+          e.answeredAtMs > nowMs - this.limits.windowMs &&
+          e.sentAtMs <= s.throttledAtMs &&
+          e.sentAtMs >= s.fittedFromMs,
+      )
+      .map((e) => e.answeredAtMs!);
+    this.state[kind] = afterReopening(s, accepted, this.documented(kind));
+    const allowed = this.allowedOf(kind);
+    if (allowed < before)
+      this.onEvent({
+        kind: "decreased",
+        write: kind === "writes",
+        allowed,
+        accepted: accepted.filter((at) => at > nowMs - this.limits.windowMs).length,
+      });
+  }
+
+  /** The kind's rate now, as requests per documented window. */
+  private allowedOf(kind: Kind): number {
+    const { cap } = this.state[kind];
+    const documented = this.limits[kind];
+    return cap ? Math.min(documented, Math.round(cap.rate * this.limits.windowMs)) : documented;
+  }
+
+  private documented(kind: Kind): Cap {
+    return { perWindow: this.limits[kind], windowMs: this.limits.windowMs };
+  }
+
+  private sentOf(kind: Kind): Sent[] {
+    return kind === "requests" ? this.sent : this.sent.filter((s) => s.write);
+  }
+
+  private acceptedInWindow(kind: Kind, nowMs: number): number {
+    return this.sentOf(kind).filter(
+      (s) => s.answeredAtMs !== undefined && s.answeredAtMs > nowMs - this.limits.windowMs,
+    ).length;
   }
 
   /** Sleeps `ms`, or until the next answer arrives. */
@@ -406,13 +596,16 @@ export class Pacer {
   }
 
   /**
-   * Forgets requests that left the window, and requests never answered (a ticket that was never settled) two
-   * windows after they were sent.
+   * Forgets requests two documented windows after their answer (a refusal's history reaches a window back from
+   * a reopening up to a window away), and requests never answered (a ticket that was never settled) two
+   * windows after they were sent: at most twice the documented budget is remembered.
    */
   private prune(nowMs: number): void {
-    const windowMs = this.limits.windowMs;
-    this.sent = this.sent.filter(({ sentAtMs, answeredAtMs }) =>
-      answeredAtMs === undefined ? sentAtMs > nowMs - 2 * windowMs : answeredAtMs > nowMs - windowMs,
-    );
+    const since = nowMs - 2 * this.limits.windowMs;
+    this.sent = this.sent.filter(({ sentAtMs, answeredAtMs }) => (answeredAtMs ?? sentAtMs) > since);
   }
+}
+
+function kindsOf(write: boolean): Kind[] {
+  return write ? ["writes", "requests"] : ["requests"];
 }
