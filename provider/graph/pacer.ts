@@ -537,7 +537,6 @@ export class Pacer {
   private recordRefusal(kind: Kind, nowMs: number): void {
     const s = this.state[kind];
     if (!s.refusalPending || nowMs < s.pausedUntilMs) return;
-    const before = this.allowedOf(kind);
     // What Graph accepted of the kind before the refusal, in the documented window before its reopening.
     const accepted = this.sentOf(kind)
       .filter(
@@ -549,14 +548,14 @@ export class Pacer {
       )
       .map((e) => e.answeredAtMs!);
     this.state[kind] = afterReopening(s, accepted, this.documented(kind));
+    // Each refusal is told (Graph throttled below the documented budget), with the rate the kind goes at now.
     const allowed = this.allowedOf(kind);
-    if (allowed < before)
-      this.onEvent({
-        kind: "decreased",
-        write: kind === "writes",
-        allowed,
-        accepted: accepted.filter((at) => at > nowMs - this.limits.windowMs).length,
-      });
+    this.onEvent({
+      kind: "decreased",
+      write: kind === "writes",
+      allowed,
+      accepted: accepted.filter((at) => at > nowMs - this.limits.windowMs).length,
+    });
   }
 
   /** The kind's rate now, as requests per documented window. */
