@@ -47,20 +47,17 @@ export function pacingSvg(panels: readonly PlotPanel[]): string {
 }
 
 const SERIES = [
-  { key: "ours accepted", color: "#1f77b4", dash: "" },
-  { key: "ours 429", color: "#1f77b4", dash: "4 3" },
-  { key: "SDK accepted", color: "#ff7f0e", dash: "" },
-  { key: "SDK 429", color: "#ff7f0e", dash: "4 3" },
+  { label: "ours: writes accepted/s", color: "#1f77b4", dash: "" },
+  { label: "ours: 429s/s", color: "#1f77b4", dash: "4 3" },
+  { label: "Graph JS SDK: writes accepted/s", color: "#ff7f0e", dash: "" },
+  { label: "Graph JS SDK: 429s/s", color: "#ff7f0e", dash: "4 3" },
 ] as const;
 
 function legend(): string {
-  const items = [
-    ...SERIES.map(
-      (s, i) =>
-        `<line x1="${MARGIN.left + i * 140}" y1="16" x2="${MARGIN.left + i * 140 + 24}" y2="16" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/><text x="${MARGIN.left + i * 140 + 30}" y="20">${s.key === "ours accepted" ? "ours: writes accepted/s" : s.key === "ours 429" ? "ours: 429s/s" : s.key === "SDK accepted" ? "Graph JS SDK: writes accepted/s" : "Graph JS SDK: 429s/s"}</text>`,
-    ),
-  ];
-  return items.join("\n");
+  return SERIES.map(
+    (s, i) =>
+      `<line x1="${MARGIN.left + i * 140}" y1="16" x2="${MARGIN.left + i * 140 + 24}" y2="16" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/><text x="${MARGIN.left + i * 140 + 30}" y="20">${s.label}</text>`,
+  ).join("\n");
 }
 
 function panelSvg(panel: PlotPanel, top: number): string {

@@ -321,7 +321,7 @@ describe("Pacer", () => {
     assert.equal((await next).sentAtMs, 2 * WINDOW);
   });
 
-  it("fits the cap Graph granted once per throttle event, holds writes for Retry-After, then paces at it", async () => {
+  it("fits the cap Graph granted once per throttle event, holds writes for Retry-After, and tells the rate it paces at", async () => {
     let now = 0;
     const events: PacingEvent[] = [];
     const pacer = new Pacer({ windowMs: 20_000, writes: 100, requests: 1000 }, (e) => events.push(e), {
