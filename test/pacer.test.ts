@@ -8,6 +8,7 @@ import {
   afterThrottle,
   capDelayInMs,
   FIRST_GROWTH,
+  GROWTH_FACTOR,
   fittedCap,
   GROW_AFTER,
   grownCap,
@@ -224,6 +225,22 @@ describe("the pacing of one kind of request (pure)", () => {
     );
   });
 
+  it("keeps a growth on trial for a whole window of the cap it grew from before growing again", () => {
+    const cap = { perWindow: 5, windowMs: 2_000, rate: 5 / 2_000 };
+    let s: KindPacing = { ...startPacing(100, 0), phase: "fitted", cap, held: true, sinceChange: GROW_AFTER };
+    s = afterAccepted(s, documented, 0, 1_000);
+    assert.equal(s.trialEndsAtMs, 3_000, "a window of the 5 per 2 s it grew from");
+    const grown = s.cap;
+    for (let i = 0; i < 2 * GROW_AFTER; i++) s = { ...afterAccepted(s, documented, 0, 2_999), held: true };
+    assert.deepEqual(s.cap, grown, "a whole burst accepted at once proves nothing of a window's limit");
+    s = afterAccepted(s, documented, 0, 3_000);
+    assert.equal(
+      s.cap!.rate,
+      grown!.rate * (1 + FIRST_GROWTH * GROWTH_FACTOR),
+      "then it lasted: the next growth",
+    );
+  });
+
   it("grows at the latest four cap windows after the last change, and never past the 429 budget", () => {
     const cap = { perWindow: 2, windowMs: 1_000, rate: 0.002 };
     const s: KindPacing = {
@@ -371,6 +388,31 @@ describe("Pacer", () => {
       6,
       "three accepted in the half second Graph took them: 6 per second",
     );
+  });
+
+  it("blames a write's 429 on the limit of all requests when sent before that limit's event, else on the write limit", async () => {
+    let now = 0;
+    const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, {
+      ...systemClock,
+      now: () => now,
+    });
+    const [read, ...others] = await Promise.all(Array.from({ length: 4 }, () => pacer.acquire(false)));
+    others.forEach((t) => pacer.settle(t, { throttled: false }));
+    const sameBurst = await pacer.acquire(true);
+    pacer.settle(read, { throttled: true, retryAfterInMs: 500 });
+    now = 10;
+    pacer.settle(sameBurst, { throttled: true, retryAfterInMs: 490 });
+    assert.equal(pacer.stats.throttleEvents, 1, "the write met the reads' event");
+    now = 500;
+    const [reads, write] = [
+      await Promise.all([0, 1].map(() => pacer.acquire(false))),
+      await pacer.acquire(true),
+    ];
+    now = 510;
+    reads.forEach((t) => pacer.settle(t, { throttled: false }));
+    pacer.settle(write, { throttled: true, retryAfterInMs: 1_000 });
+    assert.equal(pacer.stats.throttleEvents, 2, "a write sent since: the write limit's own event");
+    assert.equal((await pacer.acquire(false)).sentAtMs, 510, "which holds writes, not reads");
   });
 });
 

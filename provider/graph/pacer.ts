@@ -20,9 +20,10 @@
  * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly: by 25 % after
  *   {@link GROW_AFTER} accepted (or four cap windows, whichever comes first), each further success twice the
  *   last and sooner, one request on trial at a time, and only while this pacer's 429s stay under
- *   {@link GROWTH_429_BUDGET} of its answers. A growth that lasts disproves the refusals it exceeded (the limit
- *   rose: another app stopped) and they are forgotten; one that draws a 429 is refitted from it, and the next
- *   waits four times as long.
+ *   {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole window of the cap it grew from
+ *   (a window's limit refuses it only once its next burst goes); one that lasts disproves the refusals it
+ *   exceeded (the limit rose: another app stopped) and they are forgotten; one that draws a 429 is refitted
+ *   from it, and the next waits four times as long.
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
  */
@@ -58,8 +59,6 @@ export const MAX_IN_FLIGHT = 4;
 export const PROBE_IN_FLIGHT = 1;
 /** Accepted requests a refusal after the slow start needs in its history to be fitted to. */
 export const MIN_FIT_HISTORY = 4;
-/** A write's 429 is the limit of all requests' when they fill this share of the cap fitted to them. */
-export const AT_CAP_SHARE = 0.9;
 /** Refusals a cap is fitted to, at most (the newest); each keeps this many accepted requests before it. */
 export const MAX_REFUSALS = 8;
 export const MAX_HISTORY = 256;
@@ -149,6 +148,8 @@ export interface KindPacing {
   growth: number;
   grown: boolean;
   held: boolean;
+  /** A growth is on trial until the grown cap has gone a whole window of the cap it grew from (Graph would have refused it by then). */
+  trialEndsAtMs: number;
 }
 
 /** A kind's pacing at first, for a documented budget of `perWindow`. Pure. */
@@ -171,6 +172,7 @@ export function startPacing(perWindow: number, nowMs: number): KindPacing {
     growth: FIRST_GROWTH,
     grown: false,
     held: false,
+    trialEndsAtMs: -Infinity,
   };
 }
 
@@ -255,7 +257,7 @@ export function afterAccepted(
     (!!s.cap &&
       nowMs - s.changedAtMs >= Math.max(GROW_WITHIN_WINDOWS * s.cap.windowMs, GROW_WITHIN_MS) &&
       sinceChange >= GROW_AFTER_BOUNDS.min);
-  if (!s.cap || !s.held || !due || !mayGrow) return { ...s, sinceChange };
+  if (!s.cap || !s.held || !due || !mayGrow || nowMs < s.trialEndsAtMs) return { ...s, sinceChange };
   return {
     ...s,
     cap: grownCap(s.cap, s.growth, documented),
@@ -266,6 +268,7 @@ export function afterAccepted(
     grown: true,
     held: false,
     changedAtMs: nowMs,
+    trialEndsAtMs: nowMs + s.cap.windowMs,
   };
 }
 
@@ -472,13 +475,7 @@ export class Pacer {
     // A read's 429 is the limit of all requests'; so is a write's sent before that limit's last event (the same
     // burst met it); any other write's 429 is the write limit's.
     const kind: Kind =
-      ticket.write && ticket.sentAtMs > this.state.requests.throttledAtMs && !this.atRequestsCap(now)
-        ? "writes"
-        : "requests";
-    // A write refused at the cap of all requests: that limit counts reads too, and a write cap fitted before
-    // saw the writes' share of it only.
-    if (ticket.write && kind === "requests" && this.state.writes.cap)
-      this.state.writes = { ...this.state.writes, cap: undefined, refusals: [] };
+      ticket.write && ticket.sentAtMs > this.state.requests.throttledAtMs ? "writes" : "requests";
     const retryAfterInMs = answer.retryAfterInMs ?? 0;
     if (ticket.sentAtMs <= this.state[kind].throttledAtMs) {
       this.state[kind] = afterLateThrottle(this.state[kind], now, retryAfterInMs);
@@ -521,16 +518,6 @@ export class Pacer {
     const ticket: PacingTicket = { write, sentAtMs: now, waitedInMs };
     this.entries.set(ticket, entry);
     return ticket;
-  }
-
-  /** Whether all requests fill (nearly) the cap fitted to them: a limit that counts every request is met. */
-  private atRequestsCap(nowMs: number): boolean {
-    const { cap } = this.state.requests;
-    if (!cap) return false;
-    const inWindow = this.sent.filter(
-      (e) => e.answeredAtMs === undefined || e.answeredAtMs > nowMs - cap.windowMs,
-    );
-    return inWindow.length >= AT_CAP_SHARE * cap.perWindow;
   }
 
   /** Once Graph reopened after a throttle event, the refusal paces the kind. */
