@@ -207,8 +207,15 @@ describe("the pacing of one kind of request (pure)", () => {
     assert.deepEqual(s.cap, cap, "not yet");
     s = afterAccepted(s, documented, 0, 1_000);
     assert.deepEqual(
-      [s.cap!.perWindow, s.cap!.rate, s.grown, s.growth],
-      [5, cap.rate * (1 + FIRST_GROWTH), true, FIRST_GROWTH * 2],
+      [s.cap!.perWindow, s.cap!.windowMs, s.grown, s.growth],
+      [Math.floor(5 * (1 + FIRST_GROWTH)), 2_000, true, FIRST_GROWTH * 2],
+      "a window's cap grows by its burst, in the same window",
+    );
+    const bucket = { perWindow: 1, windowMs: 400, rate: 1 / 400 };
+    assert.equal(
+      grownCap(bucket, FIRST_GROWTH, documented).windowMs,
+      400 / (1 + FIRST_GROWTH),
+      "a bucket's waits less",
     );
     assert.equal(s.growAfter, GROW_AFTER / 2);
     assert.deepEqual(grownCap(cap, 100, documented).rate, 100 / 20_000, "never above the documented rate");
@@ -235,8 +242,8 @@ describe("the pacing of one kind of request (pure)", () => {
     assert.deepEqual(s.cap, grown, "a whole burst accepted at once proves nothing of a window's limit");
     s = afterAccepted(s, documented, 0, 3_000);
     assert.equal(
-      s.cap!.rate,
-      grown!.rate * (1 + FIRST_GROWTH * GROWTH_FACTOR),
+      s.cap!.perWindow,
+      Math.floor(grown!.perWindow * (1 + FIRST_GROWTH * GROWTH_FACTOR)),
       "then it lasted: the next growth",
     );
   });

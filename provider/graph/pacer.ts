@@ -17,7 +17,8 @@
  *   fitted to the recent refusals ({@link fittedCap}): the rate Graph granted (measured over the longest
  *   history they share, as a delivery rate is, not a share of it after each loss), with the smallest burst
  *   that reaches that rate: a window's budget when the limit is a window, one request when it is a bucket.
- * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly: by 25 % after
+ * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly (a window's cap
+ *   by its burst, in the same window; a bucket's by a shorter wait for its one request): by 25 % after
  *   {@link GROW_AFTER} accepted (or four cap windows, whichever comes first), each further success twice the
  *   last and sooner, one request on trial at a time, and only while this pacer's 429s stay under
  *   {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole window of the cap it grew from
@@ -272,13 +273,23 @@ export function afterAccepted(
   };
 }
 
-/** `cap` at a rate `share` higher, with the same burst in a shorter window; never above the documented rate. Pure. */
+/**
+ * `cap` at a rate `share` higher: a larger burst in the same window when it holds more than one request (two
+ * bursts a shorter window apart could both fall in one window of a window's limit), a shorter window when it
+ * holds one (a bucket's). At least one request more per window; never above the documented rate. Pure.
+ */
 export function grownCap(
   cap: Cap & { rate: number },
   share: number,
   documented: Cap,
 ): Cap & { rate: number } {
-  const rate = Math.min(cap.rate * (1 + share), documented.perWindow / documented.windowMs);
+  const most = documented.perWindow / documented.windowMs;
+  if (cap.perWindow > 1) {
+    const perWindow = Math.max(cap.perWindow + 1, Math.floor(cap.perWindow * (1 + share)));
+    const rate = Math.min(perWindow / cap.windowMs, most);
+    return { perWindow, windowMs: perWindow / rate, rate };
+  }
+  const rate = Math.min(cap.rate * (1 + share), most);
   return { perWindow: cap.perWindow, windowMs: cap.perWindow / rate, rate };
 }
 
