@@ -10,12 +10,12 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { intuneLimits, limitShape, limitsAt, startEmulator, type ThrottleLimits } from "../emulator";
-import type { LimitShapeName } from "../emulator/throttle";
+import { intuneLimits, startEmulator, type ThrottleLimits } from "../emulator";
 import { findPulumiCli } from "../provider/pulumiCli";
 import { cliBuildTimes, engineCost, npmStartInMs, seaStartInMs } from "./engine";
 import { pacingSvg } from "./plot";
 import { coldStart, countRequests } from "./requests";
+import { SHAPES, shapeRow } from "./shapes";
 import {
   comparedWithSdk,
   medianRun,
@@ -32,28 +32,6 @@ const GRID = "100x1,500x1,1000x1,100x10,500x10,1000x10,100x50,500x50,1000x50";
 /** Cells of the scenarios where the limit is not the documented one: a throttle-bound single tenant, many tenants. */
 const SCENARIO_GRID = "100x1,1000x10,100x50";
 
-/**
- * The limit's shapes the scenario (d) rows run, each at every rate of `--shape-shares`:
- * `[every:|change:]shape:ms[:rejected]`. `ms` is the window, or a bucket's burst; `rejected`: a 429 counts
- * against the limit too; `every:` reads count against the write limit as well (one limit for all requests);
- * `change:` the limit halves a quarter of the way through the run and is restored half way (another app of the
- * tenant starting and stopping).
- */
-const SHAPES = [
-  ...["sliding", "fixed-first", "fixed-clock"].flatMap((shape) =>
-    [1_000, 2_000, 5_000, 20_000].map((ms) => `${shape}:${ms}`),
-  ),
-  "fixed-first:2000:rejected",
-  "bucket:500",
-  "bucket:1000",
-  "bucket:3000",
-  "every:fixed-first:2000:rejected",
-  "every:sliding:20000",
-  "every:bucket:1000",
-  "change:sliding:2000",
-  "change:fixed-clock:2000",
-  "change:bucket:1000",
-].join(",");
 /** The (d) rows drawn in docs/pacing.svg: at half the documented rate. */
 const PLOTTED = ["fixed-first:2000", "bucket:1000", "change:sliding:2000"];
 
@@ -413,40 +391,6 @@ async function onFreshEmulator(
     stopLoad();
     await emulator.close();
   }
-}
-
-/** One (d) row from its spec (see {@link SHAPES}) at `share` of the documented rates. */
-function shapeRow(spec: string, share: number, partners: number) {
-  const parts = spec.split(":");
-  const variant = parts[0] === "every" || parts[0] === "change" ? parts.shift() : undefined;
-  const [name, ms, rejected] = parts;
-  const windowMs = name === "bucket" ? intuneLimits.windowMs : Number(ms);
-  const base = limitsAt(
-    share,
-    windowMs,
-    limitShape(name as LimitShapeName, Number(ms)),
-    rejected === "rejected",
-    variant === "every",
-  );
-  // Changing: halved a quarter of the way through the unchanged bound, restored half way.
-  const boundMs = ((partners * 5) / base.appWrites) * base.windowMs;
-  const limits: ThrottleLimits =
-    variant === "change"
-      ? {
-          ...base,
-          phases: [
-            { fromMs: boundMs / 4, share: 0.5 },
-            { fromMs: boundMs / 2, share: 1 },
-          ],
-        }
-      : base;
-  return {
-    name: `${name}${variant === "every" ? " (every request)" : variant === "change" ? " (changing)" : ""}`,
-    window: name === "bucket" ? `burst ${seconds(Number(ms))} s` : `${seconds(windowMs)} s`,
-    counted: rejected === "rejected" ? "429s too" : "accepted",
-    limits,
-    granted: { windowMs, appWrites: limits.appWrites, appAll: limits.appAll, phases: limits.phases },
-  };
 }
 
 /** Runs `tasks` at most `limit` at a time; their results in order. */

@@ -12,6 +12,7 @@ import {
   runOurs,
   throttleBoundInMs,
 } from "../bench/scale";
+import { shapeRow } from "../bench/shapes";
 import { useEmulator } from "./support/emulator";
 
 describe("benchmarks (smoke)", function () {
@@ -53,6 +54,24 @@ describe("benchmarks (smoke)", function () {
     assert.equal(
       throttleBoundInMs(200, 200, { windowMs: 20_000, appWrites: 100, appAll: 1000, phases }),
       45_000,
+    );
+  });
+
+  it("reads a (d) row's spec: the shape, its window or burst, whether 429s count, every request, a change", () => {
+    const halved = shapeRow("change:fixed-clock:2000:rejected", 0.5, 60).limits;
+    assert.deepEqual(
+      [halved.windowMs, halved.appWrites, halved.appAll, halved.shape, halved.countRejected],
+      [2_000, 5, 50, { kind: "fixed", anchor: "clock" }, true],
+    );
+    // 300 writes at 5 per 2 s: a bound of 120 s, halved from its quarter to its half.
+    assert.deepEqual(halved.phases, [
+      { fromMs: 30_000, share: 0.5 },
+      { fromMs: 60_000, share: 1 },
+    ]);
+    const every = shapeRow("every:bucket:1000", 0.3, 60).limits;
+    assert.deepEqual(
+      [every.windowMs, every.appWrites, every.appAll, every.shape],
+      [20_000, 30, 30, { kind: "bucket", burstMs: 1_000 }],
     );
   });
 
