@@ -30,6 +30,9 @@ import { PartnersApi } from "../provider/graph/partners";
 import { clientFor, tokensFor, useEmulator } from "./support/emulator";
 
 const WINDOW = 1_000;
+/** A pacer of 100 writes and 1000 requests per WINDOW whose clock reads `now` (its timers are the system's). */
+const pacerAt = (now: () => number) =>
+  new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, { ...systemClock, now });
 const allowed = { writes: 3, requests: 5 };
 /** Requests answered at these times (undefined: still in flight), sent 40 ms before. */
 const answered = (writes: (number | undefined)[], reads: (number | undefined)[] = []) => [
@@ -380,10 +383,7 @@ describe("Pacer", () => {
 
   it("slows the request rate, not the write rate, for a throttled read", async () => {
     let now = 0;
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, {
-      ...systemClock,
-      now: () => now,
-    });
+    const pacer = pacerAt(() => now);
     const [read, ...others] = await Promise.all(Array.from({ length: 4 }, () => pacer.acquire(false)));
     others.forEach((t) => pacer.settle(t, { throttled: false }));
     pacer.settle(read, { throttled: true, retryAfterInMs: 500 });
@@ -399,10 +399,7 @@ describe("Pacer", () => {
 
   it("blames a write's 429 on the limit of all requests when sent before that limit's event, else on the write limit", async () => {
     let now = 0;
-    const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, {
-      ...systemClock,
-      now: () => now,
-    });
+    const pacer = pacerAt(() => now);
     const [read, ...others] = await Promise.all(Array.from({ length: 4 }, () => pacer.acquire(false)));
     others.forEach((t) => pacer.settle(t, { throttled: false }));
     const sameBurst = await pacer.acquire(true);
