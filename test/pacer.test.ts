@@ -7,11 +7,13 @@ import {
   afterReopening,
   afterThrottle,
   capDelayInMs,
+  explainsRefusal,
   FIRST_GROWTH,
   GROWTH_FACTOR,
   fittedCap,
   GROW_AFTER,
   grownCap,
+  growWithinMs,
   intuneAppLimits,
   kindDelayInMs,
   MAX_IN_FLIGHT,
@@ -23,6 +25,7 @@ import {
   type Cap,
   type KindPacing,
   type PacingEvent,
+  type PacingTicket,
   type Refusal,
   type Sent,
 } from "../provider/graph/pacer";
@@ -158,6 +161,16 @@ describe("the pacing of one kind of request (pure)", () => {
       { perWindow: 1, windowMs: 400, rate: 20 / 8_000 },
     ],
     [
+      "a token bucket that had 5 stored, then one every 400 ms: the rate of its refill, without its store",
+      [
+        refusal(8_400, [
+          ...Array.from({ length: 5 }, (_, i) => i),
+          ...Array.from({ length: 20 }, (_, i) => 400 + i * 400),
+        ]),
+      ],
+      { perWindow: 1, windowMs: 400, rate: 1 / 400 },
+    ],
+    [
       "two refusals: the window each needs, the longest",
       [refusal(2_000, [1_000, 1_500]), refusal(4_100, [3_000, 3_100])],
       { perWindow: 2, windowMs: 1_100, rate: 2 / 1_100 },
@@ -183,6 +196,39 @@ describe("the pacing of one kind of request (pure)", () => {
 
   it("fits nothing to a refusal after nothing was accepted", () => {
     assert.equal(fittedCap([refusal(1_000, [])], documented), undefined);
+  });
+
+  it("tells a write's refusal for the all-requests limit's only where that limit's fitted rate explains it", () => {
+    const everyRequest = refusal(2_000, [100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000]);
+    const all: KindPacing = {
+      ...startPacing(1_000, 0),
+      phase: "fitted",
+      refusals: [everyRequest],
+      cap: fittedCap([everyRequest], documented),
+    };
+    const table: [string, KindPacing, Refusal, boolean][] = [
+      [
+        "the next window's ten, then refused",
+        all,
+        refusal(4_000, [2_100, 2_200, 2_300, 2_400, 2_500, 2_600, 2_700, 2_800, 2_900, 3_000]),
+        true,
+      ],
+      [
+        "four of all requests, then refused: a write limit below",
+        all,
+        refusal(4_000, [2_100, 2_200, 2_300, 2_400]),
+        false,
+      ],
+      ["too few accepted to tell", all, refusal(4_000, [2_100, 2_200, 2_300]), false],
+      [
+        "the all-requests limit not fitted yet",
+        startPacing(1_000, 0),
+        refusal(2_000, [100, 200, 300, 400, 500]),
+        false,
+      ],
+    ];
+    for (const [name, s, candidate, expected] of table)
+      assert.equal(explainsRefusal(s, candidate, documented), expected, name);
   });
 
   it("pauses a kind for Retry-After at a throttle event, then paces it by the cap fitted at the reopening", () => {
@@ -251,19 +297,32 @@ describe("the pacing of one kind of request (pure)", () => {
     );
   });
 
-  it("grows at the latest four cap windows after the last change, and never past the 429 budget", () => {
+  it("grows at the latest four cap windows after the last change, later after failed growths, never past the 429 budget", () => {
     const cap = { perWindow: 2, windowMs: 1_000, rate: 0.002 };
-    const s: KindPacing = {
-      ...startPacing(100, 0),
-      phase: "fitted",
-      cap,
-      held: true,
-      sinceChange: 20,
-      growAfter: 500,
-    };
+    const s: KindPacing = { ...startPacing(100, 0), phase: "fitted", cap, held: true, sinceChange: 20 };
     assert.equal(afterAccepted(s, documented, 0, 3_999).grown, false);
     assert.equal(afterAccepted(s, documented, 0, 4_000).grown, true);
     assert.equal(afterAccepted(s, documented, 0, 4_000, false).grown, false, "over budget");
+    const failed = { ...s, growAfter: 4 * GROW_AFTER };
+    assert.equal(
+      afterAccepted(failed, documented, 0, 9_999).grown,
+      false,
+      "a failed growth: the wait lengthens",
+    );
+    assert.equal(afterAccepted(failed, documented, 0, 10_000).grown, true, "to 10 s at most");
+  });
+
+  it("waits for a growth four cap windows (at least 4 s), as many times longer as failed growths made the count, up to 10 s or those windows", () => {
+    const table: [Cap, number, number][] = [
+      [{ perWindow: 2, windowMs: 500 }, GROW_AFTER, 4_000],
+      [{ perWindow: 2, windowMs: 2_000 }, GROW_AFTER, 8_000],
+      [{ perWindow: 2, windowMs: 2_000 }, 2 * GROW_AFTER, 10_000],
+      [{ perWindow: 2, windowMs: 500 }, 2 * GROW_AFTER, 8_000],
+      [{ perWindow: 20, windowMs: 20_000 }, 16 * GROW_AFTER, 80_000],
+      [{ perWindow: 2, windowMs: 1_000 }, GROW_AFTER / 4, 4_000],
+    ];
+    for (const [cap, growAfter, expected] of table)
+      assert.equal(growWithinMs(cap, growAfter), expected, `${cap.perWindow}/${cap.windowMs}, ${growAfter}`);
   });
 });
 
@@ -417,6 +476,53 @@ describe("Pacer", () => {
     pacer.settle(write, { throttled: true, retryAfterInMs: 1_000 });
     assert.equal(pacer.stats.throttleEvents, 2, "a write sent since: the write limit's own event");
     assert.equal((await pacer.acquire(false)).sentAtMs, 510, "which holds writes, not reads");
+  });
+
+  it("blames a write's 429 on the limit of all requests where that limit's refusals explain it: reads wait too", async () => {
+    let now = 0;
+    const pacer = pacerAt(() => now);
+    const accept = (tickets: PacingTicket[], at: number) => {
+      now = at;
+      tickets.forEach((t) => pacer.settle(t, { throttled: false }));
+    };
+    const reads = (n: number) => Promise.all(Array.from({ length: n }, () => pacer.acquire(false)));
+    accept(await reads(4), 10);
+    const [refused, ...others] = await reads(4);
+    accept(others, 20);
+    pacer.settle(refused, { throttled: true, retryAfterInMs: 480 }); // 7 accepted, then refused until 500
+    now = 500;
+    accept(await reads(4), 505);
+    now = 510;
+    accept(await reads(3), 515);
+    now = 995;
+    const write = await pacer.acquire(true); // the cap of 7 per 490 ms has room; Graph's window has not
+    now = 1_000;
+    pacer.settle(write, { throttled: true, retryAfterInMs: 10 });
+    const read = pacer.acquire(false);
+    await new Promise((r) => setTimeout(r, 50));
+    now = 1_010;
+    assert.equal((await read).sentAtMs, 1_010, "the read waited for the reopening");
+    assert.equal(pacer.stats.throttleEvents, 2);
+  });
+
+  it("fits no write cap to a write refusal that the limit of all requests explains, met in the same slow start", async () => {
+    let now = 0;
+    const pacer = pacerAt(() => now);
+    const accept = (tickets: PacingTicket[], at: number) => {
+      now = at;
+      tickets.forEach((t) => pacer.settle(t, { throttled: false }));
+    };
+    accept(await Promise.all([0, 1, 2, 3].map(() => pacer.acquire(false))), 10);
+    const [written, refused] = [await pacer.acquire(true), await pacer.acquire(true)];
+    accept([written, ...(await Promise.all([0, 1].map(() => pacer.acquire(false))))], 20);
+    pacer.settle(refused, { throttled: true, retryAfterInMs: 480 });
+    const read = await pacer.acquire(false);
+    now = 30;
+    pacer.settle(read, { throttled: true, retryAfterInMs: 470 });
+    now = 500;
+    pacer.settle(await pacer.acquire(false), { throttled: false });
+    assert.equal(pacer.allowed.requests, Math.round((7 / 490) * WINDOW), "7 accepted of all requests");
+    assert.equal(pacer.allowed.writes, 100, "the one write accepted says nothing of a write limit");
   });
 });
 

@@ -15,11 +15,14 @@
  *   accepted the requests it accepted, takes nothing more until `Retry-After`. A cap of `n` per `w` agrees with
  *   it when its own reopening, `w` after the n-th newest accepted, is no earlier than Graph's. The cap is
  *   fitted to the recent refusals ({@link fittedCap}): the rate Graph granted (measured over the longest
- *   history they share, as a delivery rate is, not a share of it after each loss), with the smallest burst
- *   that reaches that rate: a window's budget when the limit is a window, one request when it is a bucket.
+ *   history they share, as a delivery rate is, not a share of it after each loss, and no faster than its newest
+ *   half, which leaves out what a bucket had stored), with the smallest burst that reaches that rate: a
+ *   window's budget when the limit is a window, one request when it is a bucket.
+ * - A read's 429 is the all-requests limit's. A write's is too when that limit's refusals explain it (with it,
+ *   their rate stays where it was: Graph counts every request against one limit); otherwise the write limit's.
  * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly (a window's cap
  *   by its burst, in the same window; a bucket's by a shorter wait for its one request): by 25 % after
- *   {@link GROW_AFTER} accepted (or four cap windows, whichever comes first), each further success twice the
+ *   {@link GROW_AFTER} accepted (or a few cap windows, whichever comes first), each further success twice the
  *   last and sooner, one request on trial at a time, and only while this pacer's 429s stay under
  *   {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole window of the cap it grew from
  *   (a window's limit refuses it only once its next burst goes); one that lasts disproves the refusals it
@@ -65,6 +68,8 @@ export const MAX_REFUSALS = 8;
 export const MAX_HISTORY = 256;
 /** Refusals older than this many documented windows are forgotten (a limit that rose is found past them). */
 export const REFUSALS_KEPT_IN_WINDOWS = 2;
+/** A fit's rate is lowered to its newest half's (a bucket's refill, without its store) by this share of it at most. */
+export const NEWEST_RATE_FLOOR = 0.8;
 /** A burst reaches the fitted rate when its own rate is within this share of it. */
 export const BURST_TOLERANCE = 0.05;
 /** A first `Retry-After` shorter than this many times the slow start's last burst (at least {@link MIN_BURST_IN_MS}) is a bucket's. */
@@ -77,11 +82,17 @@ export const GROW_AFTER_BOUNDS = { min: 8, max: 512 };
 /** A fitted cap's first growth, as a share of its rate; each success multiplies it by {@link GROWTH_FACTOR}. */
 export const FIRST_GROWTH = 0.25;
 export const GROWTH_FACTOR = 2;
-/** A growth is due at the latest this many cap windows (and this long) after the cap last changed. */
+/**
+ * A growth is due at the latest this many cap windows (and this long) after the cap last changed; after failed
+ * growths, as many times longer as their count is ({@link GROW_AFTER}), up to {@link GROW_WITHIN_MOST_MS}.
+ */
 export const GROW_WITHIN_WINDOWS = 4;
 export const GROW_WITHIN_MS = 4_000;
+export const GROW_WITHIN_MOST_MS = 10_000;
 /** Growths are tried only while this pacer's answers hold fewer 429s than this share. */
 export const GROWTH_429_BUDGET = 0.045;
+/** A write's refusal is the all-requests limit's when, added to that limit's refusals, its fitted rate stays within this share. */
+export const EXPLAINED_TOLERANCE = 0.1;
 
 /**
  * One refusal: Graph reopens at `reopensAtMs` (the 429's answer plus its `Retry-After`), having accepted the
@@ -97,7 +108,8 @@ export interface Refusal {
  * is `w(n)`, the longest time from a refusal's n-th newest accepted request to its reopening (no window agrees
  * when a refusal had fewer than `n` before it). The rate is the best `n / w(n)` over the longest histories the
  * refusals share (`n` from half of the shortest to all of it): over whole windows of a window limit, over a
- * bucket's refill, not over one burst. The burst is the smallest `n` within {@link BURST_TOLERANCE} of that
+ * bucket's refill, not over one burst; but no faster than the newest half's own rate, `(h - 1) / (w(h) - w(1))`
+ * (a bucket's store, spent at the oldest end, left out), down to {@link NEWEST_RATE_FLOOR} of it. The burst is the smallest `n` within {@link BURST_TOLERANCE} of that
  * rate: a window's budget, or one request for a bucket. Never above the documented rate, nor longer than the
  * documented window. `undefined` without a refusal that accepted anything. Pure.
  */
@@ -109,7 +121,11 @@ export function fittedCap(
   if (refusals.length === 0 || shortest === 0) return undefined;
   const windowOf = (n: number) => Math.max(1, ...refusals.map((r) => r.reopensAtMs - r.acceptedAtMs[n - 1]));
   let rate = 0;
-  for (let n = Math.ceil(shortest / 2); n <= shortest; n++) rate = Math.max(rate, n / windowOf(n));
+  const half = Math.ceil(shortest / 2);
+  for (let n = half; n <= shortest; n++) rate = Math.max(rate, n / windowOf(n));
+  // What a bucket had stored is spent at the oldest end of a history: the newest half's own rate leaves it out.
+  if (half > 1 && windowOf(half) > windowOf(1))
+    rate = Math.min(rate, Math.max((half - 1) / (windowOf(half) - windowOf(1)), NEWEST_RATE_FLOOR * rate));
   rate = Math.min(rate, documented.perWindow / documented.windowMs);
   let perWindow = 1;
   while (perWindow < shortest && perWindow / windowOf(perWindow) < rate * (1 - BURST_TOLERANCE)) perWindow++;
@@ -251,12 +267,12 @@ export function afterAccepted(
     };
   }
   const sinceChange = s.sinceChange + 1;
-  // Due after `growAfter` accepted, or a few cap windows after the last change with a few accepted: the limit
-  // may have risen however long failed growths made the wait. Never past the 429 budget.
+  // Due after `growAfter` accepted, or a while after the last change with a few accepted: the limit may have
+  // risen however long failed growths made the count. Never past the 429 budget.
   const due =
     sinceChange >= s.growAfter ||
     (!!s.cap &&
-      nowMs - s.changedAtMs >= Math.max(GROW_WITHIN_WINDOWS * s.cap.windowMs, GROW_WITHIN_MS) &&
+      nowMs - s.changedAtMs >= growWithinMs(s.cap, s.growAfter) &&
       sinceChange >= GROW_AFTER_BOUNDS.min);
   if (!s.cap || !s.held || !due || !mayGrow || nowMs < s.trialEndsAtMs) return { ...s, sinceChange };
   return {
@@ -271,6 +287,16 @@ export function afterAccepted(
     changedAtMs: nowMs,
     trialEndsAtMs: nowMs + s.cap.windowMs,
   };
+}
+
+/**
+ * How long after `cap` last changed a growth is due whatever the count: a few cap windows, longer after failed
+ * growths (as many times as `growAfter` is {@link GROW_AFTER}), up to {@link GROW_WITHIN_MOST_MS} or those few windows. Pure.
+ */
+export function growWithinMs(cap: Cap, growAfter: number): number {
+  const windowsMs = Math.max(GROW_WITHIN_WINDOWS * cap.windowMs, GROW_WITHIN_MS);
+  const failed = Math.max(1, growAfter / GROW_AFTER);
+  return Math.min(windowsMs * failed, Math.max(GROW_WITHIN_MOST_MS, GROW_WITHIN_WINDOWS * cap.windowMs));
 }
 
 /**
@@ -324,8 +350,8 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
     reopensAtMs: s.pausedUntilMs,
     acceptedAtMs: [...acceptedAtMs].sort((a, b) => b - a).slice(0, MAX_HISTORY),
   };
-  // After the slow start, a refusal with too short a history says too little to fit to.
-  const informative = s.phase === "starting" || refusal.acceptedAtMs.length >= MIN_FIT_HISTORY;
+  // After the slow start, a refusal with too short a history says too little to fit to; one without any, nothing.
+  const informative = refusal.acceptedAtMs.length >= (s.phase === "starting" ? 1 : MIN_FIT_HISTORY);
   const refusals = [...s.refusals, ...(informative ? [refusal] : [])]
     .filter((r) => r.reopensAtMs > refusal.reopensAtMs - REFUSALS_KEPT_IN_WINDOWS * documented.windowMs)
     .slice(-MAX_REFUSALS);
@@ -338,6 +364,19 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   const bucketLike = s.pausedUntilMs - s.throttledAtMs < BUCKET_LIKE * Math.max(MIN_BURST_IN_MS, burstMs);
   const fittedFromMs = s.phase === "starting" ? (bucketLike ? s.pausedUntilMs : -Infinity) : s.fittedFromMs;
   return { ...s, phase: "fitted", refusals, cap, fittedFromMs, refusalPending: false };
+}
+
+/**
+ * Whether `refusal` (a write's, with the history of all requests) is the all-requests limit's: that limit was
+ * fitted from refusals of its own, and with this one added its rate stays within {@link EXPLAINED_TOLERANCE}
+ * (Graph refused the writes where it refuses every request). A write limit below it would have refused at a
+ * lower rate of all requests. Pure.
+ */
+export function explainsRefusal(s: KindPacing, refusal: Refusal, documented: Cap): boolean {
+  if (s.phase !== "fitted" || !s.cap || refusal.acceptedAtMs.length < MIN_FIT_HISTORY) return false;
+  const rate = fittedCap(s.refusals, documented)?.rate ?? s.cap.rate;
+  const withIt = fittedCap([...s.refusals, refusal], documented);
+  return !!withIt && withIt.rate >= rate * (1 - EXPLAINED_TOLERANCE);
 }
 
 /** A late 429 (of a request sent before the last event): only its `Retry-After` holds the kind. Pure. */
@@ -483,11 +522,9 @@ export class Pacer {
       return;
     }
     if (entry && this.sent.includes(entry)) this.sent.splice(this.sent.indexOf(entry), 1);
-    // A read's 429 is the limit of all requests'; so is a write's sent before that limit's last event (the same
-    // burst met it); any other write's 429 is the write limit's.
-    const kind: Kind =
-      ticket.write && ticket.sentAtMs > this.state.requests.throttledAtMs ? "writes" : "requests";
     const retryAfterInMs = answer.retryAfterInMs ?? 0;
+    const kind: Kind =
+      ticket.write && !this.allRequestsRefused(ticket, now, retryAfterInMs) ? "writes" : "requests";
     if (ticket.sentAtMs <= this.state[kind].throttledAtMs) {
       this.state[kind] = afterLateThrottle(this.state[kind], now, retryAfterInMs);
       return;
@@ -502,8 +539,9 @@ export class Pacer {
     for (;;) {
       const now = this.clock.now();
       this.prune(now);
+      // The all-requests limit's refusal first: a write refusal it explains is not the write limit's.
+      for (const kind of ["requests", "writes"] as const) this.recordRefusal(kind, now);
       for (const kind of kinds) {
-        this.recordRefusal(kind, now);
         this.state[kind] = refilled(this.state[kind], this.documented(kind), now);
       }
       const documented = pacingDelayInMs(this.sent, write, now, this.limits.windowMs, this.limits);
@@ -535,17 +573,11 @@ export class Pacer {
   private recordRefusal(kind: Kind, nowMs: number): void {
     const s = this.state[kind];
     if (!s.refusalPending || nowMs < s.pausedUntilMs) return;
-    // What Graph accepted of the kind before the refusal, in the documented window before its reopening.
-    const accepted = this.sentOf(kind)
-      .filter(
-        (e) =>
-          e.answeredAtMs !== undefined &&
-          e.answeredAtMs > nowMs - this.limits.windowMs &&
-          e.sentAtMs <= s.throttledAtMs &&
-          e.sentAtMs >= s.fittedFromMs,
-      )
-      .map((e) => e.answeredAtMs!);
-    this.state[kind] = afterReopening(s, accepted, this.documented(kind));
+    const accepted = this.acceptedBefore(kind, s.pausedUntilMs, s.throttledAtMs);
+    // A write refusal the all-requests limit explains says nothing of the write limit.
+    const own =
+      kind === "writes" && this.explainedByAllRequests(s.pausedUntilMs, s.throttledAtMs) ? [] : accepted;
+    this.state[kind] = afterReopening(s, own, this.documented(kind));
     // Each refusal is told (Graph throttled below the documented budget), with the rate the kind goes at now.
     const allowed = this.allowedOf(kind);
     this.onEvent({
@@ -554,6 +586,40 @@ export class Pacer {
       allowed,
       accepted: accepted.filter((at) => at > nowMs - this.limits.windowMs).length,
     });
+  }
+
+  /**
+   * Whether a write's 429 is the all-requests limit's: sent before that limit's last event (the same burst met
+   * it), or the first of a write throttle event that the all-requests refusals explain. Otherwise the write
+   * limit's.
+   */
+  private allRequestsRefused(ticket: PacingTicket, nowMs: number, retryAfterInMs: number): boolean {
+    if (ticket.sentAtMs <= this.state.requests.throttledAtMs) return true;
+    if (ticket.sentAtMs <= this.state.writes.throttledAtMs) return false;
+    return this.explainedByAllRequests(nowMs + retryAfterInMs, nowMs);
+  }
+
+  /** Whether a refusal reopening at `reopensAtMs`, of requests sent by `sentByMs`, is the all-requests limit's. */
+  private explainedByAllRequests(reopensAtMs: number, sentByMs: number): boolean {
+    const acceptedAtMs = this.acceptedBefore("requests", reopensAtMs, sentByMs).sort((a, b) => b - a);
+    return explainsRefusal(this.state.requests, { reopensAtMs, acceptedAtMs }, this.documented("requests"));
+  }
+
+  /**
+   * When Graph accepted the kind's requests sent by `sentByMs` (since its fit began), answered in the documented
+   * window before a reopening at `reopensAtMs`.
+   */
+  private acceptedBefore(kind: Kind, reopensAtMs: number, sentByMs: number): number[] {
+    const { fittedFromMs } = this.state[kind];
+    return this.sentOf(kind)
+      .filter(
+        (e) =>
+          e.answeredAtMs !== undefined &&
+          e.answeredAtMs > reopensAtMs - this.limits.windowMs &&
+          e.sentAtMs <= sentByMs &&
+          e.sentAtMs >= fittedFromMs,
+      )
+      .map((e) => e.answeredAtMs!);
   }
 
   /** The kind's rate now, as requests per documented window. */
