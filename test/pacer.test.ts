@@ -36,6 +36,21 @@ const WINDOW = 1_000;
 /** A pacer of 100 writes and 1000 requests per WINDOW whose clock reads `now` (its timers are the system's). */
 const pacerAt = (now: () => number) =>
   new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, { ...systemClock, now });
+/** A pacer on a manual clock (`clock.now`) and what it told; Graph accepting `tickets` at `atMs`; `n` reads acquired at once. */
+const manualPacer = () => {
+  const clock = { now: 0 };
+  const events: PacingEvent[] = [];
+  const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, (e) => events.push(e), {
+    ...systemClock,
+    now: () => clock.now,
+  });
+  const accept = (tickets: PacingTicket[], atMs: number) => {
+    clock.now = atMs;
+    tickets.forEach((t) => pacer.settle(t, { throttled: false }));
+  };
+  const reads = (n: number) => Promise.all(Array.from({ length: n }, () => pacer.acquire(false)));
+  return { pacer, clock, accept, reads, events };
+};
 const allowed = { writes: 3, requests: 5 };
 /** Requests answered at these times (undefined: still in flight), sent 40 ms before. */
 const answered = (writes: (number | undefined)[], reads: (number | undefined)[] = []) => [
@@ -479,50 +494,44 @@ describe("Pacer", () => {
   });
 
   it("blames a write's 429 on the limit of all requests where that limit's refusals explain it: reads wait too", async () => {
-    let now = 0;
-    const pacer = pacerAt(() => now);
-    const accept = (tickets: PacingTicket[], at: number) => {
-      now = at;
-      tickets.forEach((t) => pacer.settle(t, { throttled: false }));
-    };
-    const reads = (n: number) => Promise.all(Array.from({ length: n }, () => pacer.acquire(false)));
+    const { pacer, clock, accept, reads } = manualPacer();
     accept(await reads(4), 10);
     const [refused, ...others] = await reads(4);
     accept(others, 20);
     pacer.settle(refused, { throttled: true, retryAfterInMs: 480 }); // 7 accepted, then refused until 500
-    now = 500;
+    clock.now = 500;
     accept(await reads(4), 505);
-    now = 510;
+    clock.now = 510;
     accept(await reads(3), 515);
-    now = 995;
+    clock.now = 995;
     const write = await pacer.acquire(true); // the cap of 7 per 490 ms has room; Graph's window has not
-    now = 1_000;
+    clock.now = 1_000;
     pacer.settle(write, { throttled: true, retryAfterInMs: 10 });
     const read = pacer.acquire(false);
     await new Promise((r) => setTimeout(r, 50));
-    now = 1_010;
+    clock.now = 1_010;
     assert.equal((await read).sentAtMs, 1_010, "the read waited for the reopening");
     assert.equal(pacer.stats.throttleEvents, 2);
   });
 
   it("fits no write cap to a write refusal that the limit of all requests explains, met in the same slow start", async () => {
-    let now = 0;
-    const pacer = pacerAt(() => now);
-    const accept = (tickets: PacingTicket[], at: number) => {
-      now = at;
-      tickets.forEach((t) => pacer.settle(t, { throttled: false }));
-    };
-    accept(await Promise.all([0, 1, 2, 3].map(() => pacer.acquire(false))), 10);
+    const { pacer, clock, accept, reads, events } = manualPacer();
+    accept(await reads(4), 10);
     const [written, refused] = [await pacer.acquire(true), await pacer.acquire(true)];
-    accept([written, ...(await Promise.all([0, 1].map(() => pacer.acquire(false))))], 20);
+    accept([written, ...(await reads(2))], 20);
     pacer.settle(refused, { throttled: true, retryAfterInMs: 480 });
     const read = await pacer.acquire(false);
-    now = 30;
+    clock.now = 30;
     pacer.settle(read, { throttled: true, retryAfterInMs: 470 });
-    now = 500;
+    clock.now = 500;
     pacer.settle(await pacer.acquire(false), { throttled: false });
     assert.equal(pacer.allowed.requests, Math.round((7 / 490) * WINDOW), "7 accepted of all requests");
     assert.equal(pacer.allowed.writes, 100, "the one write accepted says nothing of a write limit");
+    assert.deepEqual(
+      events.filter((e) => e.kind === "decreased").map((e) => e.kind === "decreased" && e.write),
+      [false],
+      "the engine is told of the all-requests limit's refusal, not of a write limit's",
+    );
   });
 });
 

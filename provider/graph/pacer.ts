@@ -574,10 +574,10 @@ export class Pacer {
     const s = this.state[kind];
     if (!s.refusalPending || nowMs < s.pausedUntilMs) return;
     const accepted = this.acceptedBefore(kind, s.pausedUntilMs, s.throttledAtMs);
-    // A write refusal the all-requests limit explains says nothing of the write limit.
-    const own =
-      kind === "writes" && this.explainedByAllRequests(s.pausedUntilMs, s.throttledAtMs) ? [] : accepted;
-    this.state[kind] = afterReopening(s, own, this.documented(kind));
+    // A write refusal the all-requests limit explains says nothing of the write limit, and is told as that one's.
+    const explained = kind === "writes" && this.explainedByAllRequests(s.pausedUntilMs, s.throttledAtMs);
+    this.state[kind] = afterReopening(s, explained ? [] : accepted, this.documented(kind));
+    if (explained) return;
     // Each refusal is told (Graph throttled below the documented budget), with the rate the kind goes at now.
     const allowed = this.allowedOf(kind);
     this.onEvent({
