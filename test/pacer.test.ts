@@ -34,16 +34,16 @@ import { clientFor, tokensFor, useEmulator } from "./support/emulator";
 
 const WINDOW = 1_000;
 /** A pacer of 100 writes and 1000 requests per WINDOW whose clock reads `now` (its timers are the system's). */
-const pacerAt = (now: () => number) =>
-  new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, undefined, { ...systemClock, now });
-/** A pacer on a manual clock (`clock.now`) and what it told; Graph accepting `tickets` at `atMs`; `n` reads acquired at once. */
+const pacerAt = (now: () => number, onEvent?: (event: PacingEvent) => void) =>
+  new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, onEvent, { ...systemClock, now });
+/** {@link pacerAt} on a manual clock (`clock.now`) and what it told; Graph accepting `tickets` at `atMs`; `n` reads at once. */
 const manualPacer = () => {
   const clock = { now: 0 };
   const events: PacingEvent[] = [];
-  const pacer = new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, (e) => events.push(e), {
-    ...systemClock,
-    now: () => clock.now,
-  });
+  const pacer = pacerAt(
+    () => clock.now,
+    (e) => events.push(e),
+  );
   const accept = (tickets: PacingTicket[], atMs: number) => {
     clock.now = atMs;
     tickets.forEach((t) => pacer.settle(t, { throttled: false }));

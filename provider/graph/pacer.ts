@@ -68,7 +68,7 @@ export const MAX_REFUSALS = 8;
 export const MAX_HISTORY = 256;
 /** Refusals older than this many documented windows are forgotten (a limit that rose is found past them). */
 export const REFUSALS_KEPT_IN_WINDOWS = 2;
-/** A fit's rate is lowered to its newest half's (a bucket's refill, without its store) by this share of it at most. */
+/** A fit's rate is lowered to its newest half's (a bucket's refill, without its store) to this share at most. */
 export const NEWEST_RATE_FLOOR = 0.8;
 /** A burst reaches the fitted rate when its own rate is within this share of it. */
 export const BURST_TOLERANCE = 0.05;
@@ -91,7 +91,10 @@ export const GROW_WITHIN_MS = 4_000;
 export const GROW_WITHIN_MOST_MS = 10_000;
 /** Growths are tried only while this pacer's answers hold fewer 429s than this share. */
 export const GROWTH_429_BUDGET = 0.045;
-/** A write's refusal is the all-requests limit's when, added to that limit's refusals, its fitted rate stays within this share. */
+/**
+ * A write's refusal is the all-requests limit's when, added to that limit's refusals, their fitted rate stays
+ * within this share.
+ */
 export const EXPLAINED_TOLERANCE = 0.1;
 
 /**
@@ -109,8 +112,8 @@ export interface Refusal {
  * when a refusal had fewer than `n` before it). The rate is the best `n / w(n)` over the longest histories the
  * refusals share (`n` from half of the shortest to all of it): over whole windows of a window limit, over a
  * bucket's refill, not over one burst; but no faster than the newest half's own rate, `(h - 1) / (w(h) - w(1))`
- * (a bucket's store, spent at the oldest end, left out), down to {@link NEWEST_RATE_FLOOR} of it. The burst is the smallest `n` within {@link BURST_TOLERANCE} of that
- * rate: a window's budget, or one request for a bucket. Never above the documented rate, nor longer than the
+ * (a bucket's store, spent at the oldest end, left out), down to {@link NEWEST_RATE_FLOOR} of it. The burst is
+ * the smallest `n` within {@link BURST_TOLERANCE} of that rate: a window's budget, or one request for a bucket. Never above the documented rate, nor longer than the
  * documented window. `undefined` without a refusal that accepted anything. Pure.
  */
 export function fittedCap(
@@ -291,7 +294,8 @@ export function afterAccepted(
 
 /**
  * How long after `cap` last changed a growth is due whatever the count: a few cap windows, longer after failed
- * growths (as many times as `growAfter` is {@link GROW_AFTER}), up to {@link GROW_WITHIN_MOST_MS} or those few windows. Pure.
+ * growths (as many times as `growAfter` is {@link GROW_AFTER}), up to {@link GROW_WITHIN_MOST_MS} or those few
+ * windows. Pure.
  */
 export function growWithinMs(cap: Cap, growAfter: number): number {
   const windowsMs = Math.max(GROW_WITHIN_WINDOWS * cap.windowMs, GROW_WITHIN_MS);
