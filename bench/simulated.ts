@@ -1,7 +1,8 @@
 /**
  * The pacer against the emulator's limit shapes in simulated time. N partners each go through their life's
- * Graph requests (created: a duplicate check, POST, read-back, beginOnboarding; disconnected; destroyed: a
- * disconnect and the DELETE), all at once; each attempt goes through a real {@link Pacer} and is counted by the
+ * Graph requests as the provider's host makes them (one duplicate check for the tenant, shared; then each
+ * partner created: POST, read-back, beginOnboarding; disconnected; destroyed: a disconnect and the DELETE), all
+ * at once; each attempt goes through a real {@link Pacer} and is counted by the
  * emulator's real {@link Throttle}, and a 429 is retried after its `Retry-After`, as `GraphClient` does. The
  * clock is virtual, so a run of minutes takes a fraction of a second: for tuning the pacer, and for the
  * regression test of its bound under every shape. The bench's real runs (through the provider's host, over
@@ -53,8 +54,8 @@ export class VirtualClock implements PacingClock {
   }
 }
 
-/** A partner's life as Graph requests, in order: `true` a write. */
-const LIFE: readonly boolean[] = [false, true, false, true, true, true, true];
+/** A partner's life as Graph requests after the tenant's shared duplicate check, in order: `true` a write. */
+const LIFE: readonly boolean[] = [true, false, true, true, true, true];
 
 /** What one simulated run did. */
 export interface SimulatedRun {
@@ -71,20 +72,22 @@ export interface SimulatedRun {
 
 /**
  * `partners` lives at once against `limits` (its phases included), the pacer configured with `documented`.
- * Latency each way is 2–12 ms, spread by a seeded sequence so that runs repeat.
+ * Latency each way is spread over `latencyInMs` (default 2–12 ms, the emulator's on loopback) by a seeded
+ * sequence, so that runs repeat.
  */
 export async function simulate(
   limits: ThrottleLimits,
   partners: number,
-  options: { documented?: PacingLimits; seed?: number } = {},
+  options: { documented?: PacingLimits; seed?: number; latencyInMs?: readonly [number, number] } = {},
 ): Promise<SimulatedRun> {
   const clock = new VirtualClock();
   const pacer = new Pacer(options.documented ?? intuneAppLimits, undefined, clock);
   const throttle = new Throttle(limits);
   let seed = options.seed ?? 1;
+  const [fastest, slowest] = options.latencyInMs ?? [2, 12];
   const latencyInMs = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return 2 + (seed % 1_000) / 100;
+    return fastest + ((slowest - fastest) * (seed % 1_000)) / 1_000;
   };
   const run: SimulatedRun = {
     wallInMs: 0,
@@ -118,9 +121,14 @@ export async function simulate(
       await clock.sleep(retryAfterInMs!);
     }
   };
+  const duplicateCheck = request(false);
   await clock.run(
     Promise.all(
       Array.from({ length: partners }, async () => {
+        if (!(await duplicateCheck)) {
+          run.failures++;
+          return;
+        }
         for (const write of LIFE) {
           if (!(await request(write))) {
             run.failures++;
