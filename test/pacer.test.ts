@@ -136,12 +136,18 @@ describe("the pacing of one kind of request (pure)", () => {
     );
   });
 
-  it("holds a kind to MAX_IN_FLIGHT unanswered requests, one while a growth is on trial", () => {
+  it("holds a kind to MAX_IN_FLIGHT unanswered requests, one while a growth is on trial and no longer", () => {
     const inFlight = (n: number) => Array.from({ length: n }, () => ({ sentAtMs: 0, write: true }));
     const s = startPacing(100, 0);
     assert.equal(kindDelayInMs(s, inFlight(MAX_IN_FLIGHT - 1), 0, documented), 0);
     assert.equal(kindDelayInMs(s, inFlight(MAX_IN_FLIGHT), 0, documented), Infinity);
-    assert.equal(kindDelayInMs({ ...s, grown: true }, inFlight(1), 0, documented), Infinity);
+    const grown = { ...s, grown: true, trialEndsAtMs: 1_000 };
+    assert.equal(kindDelayInMs(grown, inFlight(1), 999, documented), Infinity);
+    assert.equal(
+      kindDelayInMs(grown, inFlight(MAX_IN_FLIGHT - 1), 1_000, documented),
+      0,
+      "a growth that lasted its trial: one at a time would cap the rate at one request a round trip",
+    );
   });
 
   const fits: [string, Refusal[], Cap & { rate: number }][] = [
@@ -288,6 +294,12 @@ describe("the pacing of one kind of request (pure)", () => {
       afterAccepted(idle, documented).cap,
       cap,
       "a cap that held nothing back has nothing to learn",
+    );
+    const most = { perWindow: 1, windowMs: 200, rate: 1 / 200 };
+    assert.deepEqual(
+      afterAccepted({ ...idle, cap: most, held: true }, documented),
+      { ...idle, cap: most, held: true, sinceChange: 1_001 },
+      "a cap at the documented rate has nothing to try above it: no growth, no trial",
     );
     const failed = afterThrottle(s, 2_000);
     assert.deepEqual(

@@ -23,8 +23,8 @@
  * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly (a window's cap
  *   by its burst, in the same window; a bucket's by a shorter wait for its one request): by 25 % after
  *   {@link GROW_AFTER} accepted (or a few cap windows, whichever comes first), each further success twice the
- *   last and sooner, one request on trial at a time, and only while this pacer's 429s stay under
- *   {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole window of the cap it grew from
+ *   last and sooner, one request in flight while on trial, never past the documented rate, and only while
+ *   this pacer's 429s stay under {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole window of the cap it grew from
  *   (a window's limit refuses it only once its next burst goes); one that lasts disproves the refusals it
  *   exceeded (the limit rose: another app stopped) and they are forgotten; one that draws a 429 is refitted
  *   from it, and the next waits four times as long.
@@ -226,7 +226,7 @@ export function capDelayInMs(sent: readonly Sent[], nowMs: number, cap: Cap): nu
 export function kindDelayInMs(s: KindPacing, sent: readonly Sent[], nowMs: number, documented: Cap): number {
   const inFlight = sent.filter((e) => e.answeredAtMs === undefined).length;
   const own =
-    inFlight >= (s.grown ? PROBE_IN_FLIGHT : MAX_IN_FLIGHT)
+    inFlight >= (nowMs < s.trialEndsAtMs ? PROBE_IN_FLIGHT : MAX_IN_FLIGHT)
       ? Infinity
       : s.phase === "starting"
         ? s.tokens >= 1
@@ -277,7 +277,10 @@ export function afterAccepted(
     (!!s.cap &&
       nowMs - s.changedAtMs >= growWithinMs(s.cap, s.growAfter) &&
       sinceChange >= GROW_AFTER_BOUNDS.min);
-  if (!s.cap || !s.held || !due || !mayGrow || nowMs < s.trialEndsAtMs) return { ...s, sinceChange };
+  // A cap at the documented rate has nothing to try above it.
+  const atDocumented = !!s.cap && s.cap.rate >= documented.perWindow / documented.windowMs;
+  if (!s.cap || atDocumented || !s.held || !due || !mayGrow || nowMs < s.trialEndsAtMs)
+    return { ...s, sinceChange };
   return {
     ...s,
     cap: grownCap(s.cap, s.growth, documented),
