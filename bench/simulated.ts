@@ -57,6 +57,9 @@ export class VirtualClock implements PacingClock {
 /** A partner's life as Graph requests after the tenant's shared duplicate check, in order: `true` a write. */
 const LIFE: readonly boolean[] = [true, false, true, true, true, true];
 
+/** The share of legs that stall, when the simulation has stalls. */
+export const STALLED_SHARE = 0.05;
+
 /** What one simulated run did. */
 export interface SimulatedRun {
   wallInMs: number;
@@ -73,21 +76,29 @@ export interface SimulatedRun {
 /**
  * `partners` lives at once against `limits` (its phases included), the pacer configured with `documented`.
  * Latency each way is spread over `latencyInMs` (default 2–12 ms, the emulator's on loopback) by a seeded
- * sequence, so that runs repeat.
+ * sequence, so that runs repeat; with `stallInMs`, one leg in {@link STALLED_SHARE} takes up to that much longer
+ * (a busy machine: the bench's rows side by side on 2 cores).
  */
 export async function simulate(
   limits: ThrottleLimits,
   partners: number,
-  options: { documented?: PacingLimits; seed?: number; latencyInMs?: readonly [number, number] } = {},
+  options: {
+    documented?: PacingLimits;
+    seed?: number;
+    latencyInMs?: readonly [number, number];
+    stallInMs?: number;
+  } = {},
 ): Promise<SimulatedRun> {
   const clock = new VirtualClock();
   const pacer = new Pacer(options.documented ?? intuneAppLimits, undefined, clock);
   const throttle = new Throttle(limits);
   let seed = options.seed ?? 1;
   const [fastest, slowest] = options.latencyInMs ?? [2, 12];
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % 1_000;
   const latencyInMs = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return fastest + ((slowest - fastest) * (seed % 1_000)) / 1_000;
+    const inMs = fastest + ((slowest - fastest) * next()) / 1_000;
+    if (!options.stallInMs || next() >= STALLED_SHARE * 1_000) return inMs;
+    return inMs + (options.stallInMs * next()) / 1_000;
   };
   const run: SimulatedRun = {
     wallInMs: 0,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:simulated [-- --shapes S --held-out --shares 0.3,0.5,0.9 --seeds 5 --partners 60 --latency 2-12]`: scenario
+ * `npm run bench:simulated [-- --shapes S --held-out --shares 0.3,0.5,0.9 --seeds 5 --partners 60 --latency 2-12 --stall 0]`: scenario
  * (d)'s grid in simulated time (bench/simulated.ts: the real pacer against the emulator's real limits on a
  * virtual clock), each row the worst of several latency seeds, in seconds rather than the real run's hour. The
  * pacer's tuning tool; the figures BENCHMARKS.md reports come from the real runs (`npm run bench -- --only d`).
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
       partners: { type: "string", default: "60" },
       /** Each way, fastest to slowest, in ms. */
       latency: { type: "string", default: "2-12" },
+      /** One leg in twenty takes up to this much longer, in ms (a busy machine). */
+      stall: { type: "string", default: "0" },
     },
   });
   const specs = [values.shapes, ...(values["held-out"] ? [HELD_OUT] : [])].join(",").split(",");
@@ -40,7 +42,11 @@ async function main(): Promise<void> {
       let throttled = 0;
       let failures = 0;
       for (let seed = 1; seed <= Number(values.seeds); seed++) {
-        const run = await simulate(row.limits, partners, { seed, latencyInMs: [fastest, slowest] });
+        const run = await simulate(row.limits, partners, {
+          seed,
+          latencyInMs: [fastest, slowest],
+          stallInMs: Number(values.stall),
+        });
         ratio = Math.max(ratio, run.wallInMs / run.boundInMs);
         throttled = Math.max(throttled, run.throttled / run.requests);
         failures += run.failures;
