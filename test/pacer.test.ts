@@ -252,6 +252,20 @@ describe("the pacing of one kind of request (pure)", () => {
       assert.equal(explainsRefusal(s, candidate, documented), expected, name);
   });
 
+  it("tells a slow start's refusal for a window's or a bucket's by its Retry-After against the last round, not the whole start", () => {
+    // Rounds a second apart (a long round trip), the last one (5 requests) at once, then a 429 at 8.1 s.
+    const accepted = [100, 1_100, 2_100, 3_100, 4_100, 8_000, 8_010, 8_020, 8_030, 8_040];
+    const starting: KindPacing = { ...startPacing(100, 0), capacity: 10, round: 5 };
+    const windowRest = afterThrottle(starting, 8_100, 11_000);
+    assert.equal(afterReopening(windowRest, accepted, documented).fittedFromMs, -Infinity, "a window's rest");
+    const nextToken = afterThrottle(starting, 8_100, 100);
+    assert.equal(
+      afterReopening(nextToken, accepted, documented).fittedFromMs,
+      8_200,
+      "a bucket's next token: later refusals leave out what its store gave at the start",
+    );
+  });
+
   it("pauses a kind for Retry-After at a throttle event, then paces it by the cap fitted at the reopening", () => {
     const s = afterThrottle({ ...startPacing(100, 0), phase: "starting" }, 100, 1_900);
     assert.deepEqual([s.throttledAtMs, s.pausedUntilMs, s.refusalPending], [100, 2_000, true]);

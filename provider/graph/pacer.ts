@@ -364,10 +364,12 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
     .slice(-MAX_REFUSALS);
   // A refusal after nothing of the kind was accepted says nothing of its limit (another one refused it).
   const cap = fittedCap(refusals, documented) ?? s.cap;
-  // The slow start's last burst went at once. A `Retry-After` much longer than that burst took is a window's
-  // rest, whose refusals the burst belongs to; a shorter one is a bucket's next token, whose rate that burst
-  // (drawn from the bucket's store) would overstate for as long as it stays in the history.
-  const burstMs = acceptedAtMs.length === 0 ? 0 : Math.max(...acceptedAtMs) - Math.min(...acceptedAtMs);
+  // The slow start's last round went at once (the start as a whole spans a round trip per round). A
+  // `Retry-After` much longer than that round took is a window's rest, whose refusals the start belongs to; a
+  // shorter one is a bucket's next token, whose rate the start (drawn from the bucket's store) would overstate
+  // for as long as it stays in the history.
+  const lastBurst = [...acceptedAtMs].sort((x, y) => y - x).slice(0, Math.ceil(s.round ?? s.capacity));
+  const burstMs = lastBurst.length === 0 ? 0 : lastBurst[0] - lastBurst[lastBurst.length - 1];
   const bucketLike = s.pausedUntilMs - s.throttledAtMs < BUCKET_LIKE * Math.max(MIN_BURST_IN_MS, burstMs);
   const fittedFromMs = s.phase === "starting" ? (bucketLike ? s.pausedUntilMs : -Infinity) : s.fittedFromMs;
   return { ...s, phase: "fitted", refusals, cap, fittedFromMs, refusalPending: false };
