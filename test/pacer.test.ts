@@ -19,7 +19,9 @@ import {
   MAX_IN_FLIGHT,
   Pacer,
   pacingDelayInMs,
+  reckonedAnswerAtMs,
   refilled,
+  smoothedRoundTripInMs,
   startPacing,
   systemClock,
   type Cap,
@@ -250,6 +252,17 @@ describe("the pacing of one kind of request (pure)", () => {
     ];
     for (const [name, s, candidate, expected] of table)
       assert.equal(explainsRefusal(s, candidate, documented), expected, name);
+  });
+
+  it("reckons a 429 answered later than two smoothed round trips after its send from then: it was held up on its way", () => {
+    assert.equal(reckonedAnswerAtMs(1_000, 1_030, 20), 1_030, "within two round trips: its answer");
+    assert.equal(reckonedAnswerAtMs(1_000, 1_900, 20), 1_040, "stalled: two round trips after its send");
+    assert.equal(reckonedAnswerAtMs(1_000, 1_900, 0), 1_900, "no round trip measured yet: its answer");
+    assert.equal(afterThrottle(startPacing(100, 0), 1_900, 500, 1_040).pausedUntilMs, 1_540);
+    assert.equal(afterThrottle(startPacing(100, 0), 1_900, 500, 1_040).throttledAtMs, 1_900);
+    assert.equal(smoothedRoundTripInMs(0, 30), 30, "the first sample");
+    assert.equal(smoothedRoundTripInMs(40, 80), 45, "an eighth at a time");
+    assert.equal(smoothedRoundTripInMs(40, 4_000), 55, "a stall counts as four round trips at most");
   });
 
   it("tells a slow start's refusal for a window's or a bucket's by its Retry-After against the last round, not the whole start", () => {
@@ -538,6 +551,21 @@ describe("Pacer", () => {
     clock.now = 1_010;
     assert.equal((await read).sentAtMs, 1_010, "the read waited for the reopening");
     assert.equal(pacer.stats.throttleEvents, 2);
+  });
+
+  it("holds a kind for Retry-After from two round trips after a stalled 429's send, not from its late answer", async () => {
+    const { pacer, clock, accept, reads } = manualPacer();
+    accept(await reads(4), 10); // round trips of 10 ms
+    const [refused] = await reads(1);
+    clock.now = 900; // held up on its way: reckoned answered at 10 + 2 × 10
+    pacer.settle(refused, { throttled: true, retryAfterInMs: 400 });
+    const read = pacer.acquire(false).then((t) => t.sentAtMs);
+    const waited = new Promise((r) => setTimeout(() => r("still waiting"), 200));
+    assert.equal(
+      await Promise.race([read, waited]),
+      900,
+      "Graph reopened at 430, not at 1,300: the read goes at once",
+    );
   });
 
   it("fits no write cap to a write refusal that the limit of all requests explains, met in the same slow start", async () => {

@@ -12,7 +12,8 @@
  *   each released once Graph accepted the last, so that what fits the documented window goes at once and a
  *   tighter limit is met by a small overshoot.
  * - Each throttle event (the first 429 of requests sent after the last event) is a refusal: Graph, having
- *   accepted the requests it accepted, takes nothing more until `Retry-After`. A cap of `n` per `w` agrees with
+ *   accepted the requests it accepted, takes nothing more until `Retry-After` (from its answer, or from two
+ *   round trips after its send when the answer was held up on its way). A cap of `n` per `w` agrees with
  *   it when its own reopening, `w` after the n-th newest accepted, is no earlier than Graph's. The cap is
  *   fitted to the recent refusals ({@link fittedCap}): the rate Graph granted (measured over the longest
  *   history they share, as a delivery rate is, not a share of it after each loss, and no faster than its newest
@@ -91,6 +92,11 @@ export const GROW_WITHIN_MS = 4_000;
 export const GROW_WITHIN_MOST_MS = 10_000;
 /** Growths are tried only while this pacer's answers hold fewer 429s than this share. */
 export const GROWTH_429_BUDGET = 0.045;
+/**
+ * A 429 answered later than this many smoothed round trips after its send was held up on its way (a busy machine,
+ * a slow network): Graph's reopening is reckoned from then, not from the late answer.
+ */
+export const STALLED_AFTER_ROUND_TRIPS = 2;
 /**
  * A write's refusal is the all-requests limit's when, added to that limit's refusals, their fitted rate stays
  * within this share.
@@ -327,16 +333,22 @@ export function grownCap(
 }
 
 /**
- * After the first 429 of a throttle event, answered at `nowMs`: nothing of the kind goes until `Retry-After`;
- * the refusal is recorded once Graph reopens (requests still in flight may yet be accepted). A growth that drew
- * it failed: the next waits four times as long. Pure.
+ * After the first 429 of a throttle event, answered at `nowMs` (reckoned at `reckonedAtMs`, see
+ * {@link reckonedAnswerAtMs}): nothing of the kind goes until `Retry-After`; the refusal is recorded once Graph
+ * reopens (requests still in flight may yet be accepted). A growth that drew it failed: the next waits four
+ * times as long. Pure.
  */
-export function afterThrottle(s: KindPacing, nowMs: number, retryAfterInMs = 0): KindPacing {
+export function afterThrottle(
+  s: KindPacing,
+  nowMs: number,
+  retryAfterInMs = 0,
+  reckonedAtMs = nowMs,
+): KindPacing {
   return {
     ...s,
     throttledAtMs: nowMs,
     refusalPending: true,
-    pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs),
+    pausedUntilMs: Math.max(s.pausedUntilMs, reckonedAtMs + retryAfterInMs),
     tokens: 0,
     sinceChange: 0,
     growAfter: s.grown ? Math.min(GROW_AFTER_BOUNDS.max, s.growAfter * 4) : GROW_AFTER,
@@ -386,6 +398,24 @@ export function explainsRefusal(s: KindPacing, refusal: Refusal, documented: Cap
   const rate = fittedCap(s.refusals, documented)?.rate ?? s.cap.rate;
   const withIt = fittedCap([...s.refusals, refusal], documented);
   return !!withIt && withIt.rate >= rate * (1 - EXPLAINED_TOLERANCE);
+}
+
+/**
+ * When a 429 is reckoned to have been answered: its answer, or {@link STALLED_AFTER_ROUND_TRIPS} smoothed round
+ * trips after its send when it came later than that. Pure.
+ */
+export function reckonedAnswerAtMs(sentAtMs: number, answeredAtMs: number, roundTripInMs: number): number {
+  return roundTripInMs > 0
+    ? Math.min(answeredAtMs, sentAtMs + STALLED_AFTER_ROUND_TRIPS * roundTripInMs)
+    : answeredAtMs;
+}
+
+/**
+ * The round trip smoothed by `sample` as TCP's is, an eighth at a time; a stall counts as at most four of it.
+ * Pure.
+ */
+export function smoothedRoundTripInMs(roundTripInMs: number, sample: number): number {
+  return roundTripInMs === 0 ? sample : 0.875 * roundTripInMs + 0.125 * Math.min(sample, 4 * roundTripInMs);
 }
 
 /** A late 429 (of a request sent before the last event): only its `Retry-After` holds the kind. Pure. */
@@ -474,6 +504,8 @@ export class Pacer {
   /** Requests waiting for their turn, woken early by an answer. */
   private readonly wakers = new Set<() => void>();
   private readonly state: Record<Kind, KindPacing>;
+  /** The round trip, smoothed ({@link smoothedRoundTripInMs}). */
+  private roundTripInMs = 0;
   /** Throttle events met (a refusal each). */
   readonly stats = { throttleEvents: 0, answered: 0, throttled: 0 };
 
@@ -518,6 +550,9 @@ export class Pacer {
     this.wakers.clear();
     this.stats.answered++;
     if (answer.throttled) this.stats.throttled++;
+    // Reckoned by the round trips before this one: a stall is not its own measure.
+    const reckonedAtMs = reckonedAnswerAtMs(ticket.sentAtMs, now, this.roundTripInMs);
+    this.roundTripInMs = smoothedRoundTripInMs(this.roundTripInMs, now - ticket.sentAtMs);
     if (!answer.throttled) {
       if (entry) entry.answeredAtMs = now;
       for (const kind of kindsOf(ticket.write))
@@ -533,12 +568,14 @@ export class Pacer {
     if (entry && this.sent.includes(entry)) this.sent.splice(this.sent.indexOf(entry), 1);
     const retryAfterInMs = answer.retryAfterInMs ?? 0;
     const kind: Kind =
-      ticket.write && !this.allRequestsRefused(ticket, now, retryAfterInMs) ? "writes" : "requests";
+      ticket.write && !this.allRequestsRefused(ticket, now, reckonedAtMs + retryAfterInMs)
+        ? "writes"
+        : "requests";
     if (ticket.sentAtMs <= this.state[kind].throttledAtMs) {
-      this.state[kind] = afterLateThrottle(this.state[kind], now, retryAfterInMs);
+      this.state[kind] = afterLateThrottle(this.state[kind], reckonedAtMs, retryAfterInMs);
       return;
     }
-    this.state[kind] = afterThrottle(this.state[kind], now, retryAfterInMs);
+    this.state[kind] = afterThrottle(this.state[kind], now, retryAfterInMs, reckonedAtMs);
     this.stats.throttleEvents++;
   }
 
@@ -602,10 +639,10 @@ export class Pacer {
    * it), or the first of a write throttle event that the all-requests refusals explain. Otherwise the write
    * limit's.
    */
-  private allRequestsRefused(ticket: PacingTicket, nowMs: number, retryAfterInMs: number): boolean {
+  private allRequestsRefused(ticket: PacingTicket, nowMs: number, reopensAtMs: number): boolean {
     if (ticket.sentAtMs <= this.state.requests.throttledAtMs) return true;
     if (ticket.sentAtMs <= this.state.writes.throttledAtMs) return false;
-    return this.explainedByAllRequests(nowMs + retryAfterInMs, nowMs);
+    return this.explainedByAllRequests(reopensAtMs, nowMs);
   }
 
   /** Whether a refusal reopening at `reopensAtMs`, of requests sent by `sentByMs`, is the all-requests limit's. */
