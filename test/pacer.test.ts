@@ -390,6 +390,32 @@ describe("capDelayInMs", () => {
     assert.equal(capDelayInMs(sent, 500, { perWindow: 3, windowMs: 1_000 }), 500);
     assert.equal(capDelayInMs(sent, 500, { perWindow: 4, windowMs: 1_000 }), 0);
   });
+
+  it("given the round trip, counts in Graph's time: from half way to each answer, the next arriving a quarter round trip after its send", () => {
+    const bucket = { perWindow: 1, windowMs: 300 };
+    const last = [{ sentAtMs: 1_000, answeredAtMs: 1_200, write: true }]; // counted at 1,100
+    assert.equal(capDelayInMs(last, 1_200, bucket), 300, "from its answer: a round trip lost per request");
+    assert.equal(
+      capDelayInMs(last, 1_200, bucket, 200),
+      150,
+      "sent at 1,350, it arrives at 1,400, as the last leaves",
+    );
+    const inFlight = [{ sentAtMs: 1_000, write: true }]; // counted half a round trip after its send
+    assert.equal(capDelayInMs(inFlight, 1_050, bucket), Infinity);
+    assert.equal(capDelayInMs(inFlight, 1_050, bucket, 200), 300);
+    const s: KindPacing = { ...startPacing(100, 0), phase: "fitted", cap: { ...bucket, rate: 1 / 300 } };
+    assert.equal(
+      kindDelayInMs(s, last, 1_200, { perWindow: 100, windowMs: 20_000 }, 200),
+      150,
+      "a bucket's cap",
+    );
+    const twoPerWindow: KindPacing = { ...s, cap: { perWindow: 2, windowMs: 600, rate: 1 / 300 } };
+    assert.equal(
+      kindDelayInMs(twoPerWindow, [...last, ...last], 1_200, { perWindow: 100, windowMs: 20_000 }, 200),
+      600,
+      "a cap of more than one still counts from the answers",
+    );
+  });
 });
 
 describe("the pacer in simulated time against the emulator's limit shapes", () => {

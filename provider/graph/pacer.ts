@@ -5,8 +5,9 @@
  *
  * Each kind of request (writes, and all requests) is held to caps of one form, "at most `perWindow` in any
  * `windowMs`", a request counting from its send until a window after its answer (Graph counted it on arrival,
- * somewhere in between). A cap of that form, at the rate a limit grants and with a burst it tolerates, is what
- * a sliding window, fixed windows and a token bucket all admit.
+ * somewhere in between); a cap of one request (a bucket's), from half way to its answer, since counting from
+ * the answer would send one request a round trip plus its window. A cap of that form, at the rate a limit
+ * grants and with a burst it tolerates, is what a sliding window, fixed windows and a token bucket all admit.
  * - Intune's documented budget is one, always.
  * - Until the first 429, a slow start: a fiftieth of the budget at once, then rounds each 1.5 times the last,
  *   each released once Graph accepted the last, so that what fits the documented window goes at once and a
@@ -90,6 +91,11 @@ export const GROWTH_FACTOR = 2;
 export const GROW_WITHIN_WINDOWS = 4;
 export const GROW_WITHIN_MS = 4_000;
 export const GROW_WITHIN_MOST_MS = 10_000;
+/**
+ * Held in Graph's time, the next request is reckoned to arrive this share of a round trip after its send (half
+ * would be its midpoint; the rest is a margin for the round trip's spread).
+ */
+export const ARRIVES_AT_SHARE = 0.25;
 /** Growths are tried only while this pacer's answers hold fewer 429s than this share. */
 export const GROWTH_429_BUDGET = 0.045;
 /**
@@ -214,22 +220,37 @@ export function refilled(s: KindPacing, documented: Cap, nowMs: number): KindPac
 
 /**
  * How long until one more request fits `cap`, given the requests of the kind in the window; `Infinity` while
- * the cap is all in flight (an answer changes that). Pure.
+ * the cap is all in flight (an answer changes that). Given the round trip, in Graph's time instead: each request
+ * counts from half way to its answer (in flight, half a round trip after its send), and the next one arrives
+ * {@link ARRIVES_AT_SHARE} of a round trip after its send. Pure.
  */
-export function capDelayInMs(sent: readonly Sent[], nowMs: number, cap: Cap): number {
+export function capDelayInMs(sent: readonly Sent[], nowMs: number, cap: Cap, roundTripInMs?: number): number {
   const limit = Math.max(1, Math.floor(cap.perWindow));
+  const countedAtMs = (s: Sent) =>
+    roundTripInMs === undefined
+      ? (s.answeredAtMs ?? Infinity)
+      : (s.sentAtMs + (s.answeredAtMs ?? s.sentAtMs + roundTripInMs)) / 2;
+  const arrivesAtMs = nowMs + (roundTripInMs ?? 0) * ARRIVES_AT_SHARE;
   const leaving = sent
-    .map((s) => (s.answeredAtMs === undefined ? Infinity : s.answeredAtMs + cap.windowMs))
-    .filter((at) => at > nowMs)
+    .map((s) => countedAtMs(s) + cap.windowMs)
+    .filter((at) => at > arrivesAtMs)
     .sort((a, b) => a - b);
-  return leaving.length < limit ? 0 : leaving[leaving.length - limit] - nowMs;
+  return leaving.length < limit ? 0 : leaving[leaving.length - limit] - arrivesAtMs;
 }
 
 /**
  * How long the kind's own pacing holds one more request, given its requests in the window: `Retry-After`, the
- * requests in flight, then the slow start's bucket or the fitted cap. Pure.
+ * requests in flight, then the slow start's bucket or the fitted cap. A cap of one request (a bucket's) is held
+ * in Graph's time, given the round trip: counted from each answer, it would send one request a round trip plus
+ * its window. Pure.
  */
-export function kindDelayInMs(s: KindPacing, sent: readonly Sent[], nowMs: number, documented: Cap): number {
+export function kindDelayInMs(
+  s: KindPacing,
+  sent: readonly Sent[],
+  nowMs: number,
+  documented: Cap,
+  roundTripInMs = 0,
+): number {
   const inFlight = sent.filter((e) => e.answeredAtMs === undefined).length;
   const own =
     inFlight >= (nowMs < s.trialEndsAtMs ? PROBE_IN_FLIGHT : MAX_IN_FLIGHT)
@@ -239,7 +260,7 @@ export function kindDelayInMs(s: KindPacing, sent: readonly Sent[], nowMs: numbe
           ? 0
           : Math.ceil(((1 - s.tokens) * documented.windowMs) / documented.perWindow)
         : s.cap
-          ? capDelayInMs(sent, nowMs, s.cap)
+          ? capDelayInMs(sent, nowMs, s.cap, s.cap.perWindow === 1 ? roundTripInMs : undefined)
           : 0;
   return Math.max(own, s.pausedUntilMs - nowMs);
 }
@@ -592,7 +613,7 @@ export class Pacer {
       }
       const documented = pacingDelayInMs(this.sent, write, now, this.limits.windowMs, this.limits);
       const own = kinds.map((kind) =>
-        kindDelayInMs(this.state[kind], this.sentOf(kind), now, this.documented(kind)),
+        kindDelayInMs(this.state[kind], this.sentOf(kind), now, this.documented(kind), this.roundTripInMs),
       );
       const delay = Math.max(documented, ...own);
       // The clock counts whole milliseconds: less than one is a rounding of the fitted window's.
