@@ -26,10 +26,10 @@
  *   by its burst, in the same window; a bucket's by a shorter wait for its one request): by 25 % after
  *   {@link GROW_AFTER} accepted (or a few cap windows, whichever comes first), each further success twice the
  *   last and sooner, one request in flight while on trial, never past the documented rate, and only while
- *   this pacer's 429s stay under {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole window of the cap it grew from
- *   (a window's limit refuses it only once its next burst goes); one that lasts disproves the refusals it
- *   exceeded (the limit rose: another app stopped) and they are forgotten; one that draws a 429 is refitted
- *   from it, and the next waits four times as long.
+ *   this pacer's 429s stay under {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole
+ *   window of the cap it grew from (a window's limit refuses it only once its next burst goes); one that lasts
+ *   disproves the refusals it exceeded (the limit rose: another app stopped) and they are forgotten; one that
+ *   draws a 429 is refitted from it, and the next waits four times as long.
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
  */
@@ -125,8 +125,9 @@ export interface Refusal {
  * refusals share (`n` from half of the shortest to all of it): over whole windows of a window limit, over a
  * bucket's refill, not over one burst; but no faster than the newest half's own rate, `(h - 1) / (w(h) - w(1))`
  * (a bucket's store, spent at the oldest end, left out), down to {@link NEWEST_RATE_FLOOR} of it. The burst is
- * the smallest `n` within {@link BURST_TOLERANCE} of that rate: a window's budget, or one request for a bucket. Never above the documented rate, nor longer than the
- * documented window. `undefined` without a refusal that accepted anything. Pure.
+ * the smallest `n` within {@link BURST_TOLERANCE} of that rate: a window's budget, or one request for a bucket.
+ * Never above the documented rate, nor longer than the documented window. `undefined` without a refusal that
+ * accepted anything. Pure.
  */
 export function fittedCap(
   refusals: readonly Refusal[],
