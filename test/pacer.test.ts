@@ -11,6 +11,7 @@ import {
   FIRST_GROWTH,
   GROWTH_FACTOR,
   fittedCap,
+  grantedBetweenRefusals,
   GROW_AFTER,
   grownCap,
   growWithinMs,
@@ -216,6 +217,70 @@ describe("the pacing of one kind of request (pure)", () => {
       assert.ok(Math.abs(fitted.windowMs - expected.windowMs) < 1e-6, `${fitted.windowMs} ms`);
       assert.ok(Math.abs(fitted.rate - expected.rate) < 1e-9, `${fitted.rate * 1000}/s`);
     });
+
+  it("fits a cap Graph refused twice running to the rate it granted between the refusals: a bucket whose rate halved", () => {
+    // One request per 400 ms until 10 s, then the bucket refills one per 800 ms and refuses the fit each time.
+    const before = Array.from({ length: 25 }, (_, i) => i * 400);
+    const refusals = [
+      refusal(10_400, before),
+      { ...refusal(12_000, [...before, 10_800, 11_600]), ofFit: true },
+      { ...refusal(13_600, [...before, 10_800, 11_600, 12_400, 13_200]), ofFit: true },
+    ];
+    assert.deepEqual(fittedCap(refusals, documented), { perWindow: 1, windowMs: 800, rate: 1 / 800 });
+    assert.deepEqual(
+      fittedCap([refusals[0], refusals[1], { ...refusals[2], ofFit: false }], documented),
+      { perWindow: 13, windowMs: 7_200, rate: 15 / 8_000 },
+      "the newest refused a growth: fitted to the history (its older, faster part included)",
+    );
+  });
+
+  it("takes the rate granted between refusals only when Graph refused the fit twice running, each span below it", () => {
+    const at = (reopensAtMs: number, accepted: number[], ofFit = true) => ({
+      ...refusal(reopensAtMs, accepted),
+      ofFit,
+    });
+    const history = [10_800, 11_600, 12_400, 13_200];
+    const table: [string, Refusal[], number][] = [
+      [
+        "two spans of 1.6 s, two accepted in each",
+        [at(10_400, []), at(12_000, []), at(13_600, history)],
+        4 / 3_200,
+      ],
+      ["a growth refused last", [at(10_400, []), at(12_000, []), at(13_600, history, false)], Infinity],
+      [
+        "the fit refused once: one span may be chance (a sliding window grants what was sent a window before)",
+        [at(10_400, []), at(12_000, [], false), at(13_600, history)],
+        Infinity,
+      ],
+      [
+        "a span granted as fast as the fit",
+        [at(10_400, []), at(12_000, []), at(13_600, [10_500, 10_900, 11_300, 11_700, 12_400])],
+        Infinity,
+      ],
+      ["a span granted nothing", [at(10_400, []), at(12_000, []), at(13_600, [12_400])], Infinity],
+      [
+        "spans reaching past a documented window",
+        [at(-6_500, []), at(12_000, []), at(13_600, history)],
+        Infinity,
+      ],
+      ["two refusals", [at(12_000, []), at(13_600, history)], Infinity],
+    ];
+    for (const [name, refusals, expected] of table)
+      assert.equal(grantedBetweenRefusals(refusals, 1 / 400, documented), expected, name);
+  });
+
+  it("marks a refusal of the fitted cap, not of the slow start or of a growth", () => {
+    const fitted: KindPacing = {
+      ...startPacing(100, 0),
+      phase: "fitted",
+      cap: { perWindow: 1, windowMs: 400, rate: 1 / 400 },
+    };
+    const reopened = (s: KindPacing) =>
+      afterReopening(afterThrottle(s, 1_000, 100), [100, 200, 300, 400], documented).refusals.at(-1)?.ofFit;
+    assert.equal(reopened(fitted), true);
+    assert.equal(reopened({ ...fitted, grown: true }), false, "a growth");
+    assert.equal(reopened(startPacing(100, 0)), false, "the slow start");
+  });
 
   it("fits nothing to a refusal after nothing was accepted", () => {
     assert.equal(fittedCap([refusal(1_000, [])], documented), undefined);

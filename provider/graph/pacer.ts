@@ -20,6 +20,9 @@
  *   history they share, as a delivery rate is, not a share of it after each loss, and no faster than its newest
  *   half, which leaves out what a bucket had stored), with the smallest burst that reaches that rate: a
  *   window's budget when the limit is a window, one request when it is a bucket.
+ * - A fitted cap Graph refused twice running, each time having granted less than it since the refusal before, is
+ *   fitted to what Graph granted between those refusals instead ({@link grantedBetweenRefusals}): its history
+ *   held a bucket's store, or a limit that fell since.
  * - A read's 429 is the all-requests limit's. A write's is too when that limit's refusals explain it (with it,
  *   their rate stays where it was: Graph counts every request against one limit); otherwise the write limit's.
  * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly (a window's cap
@@ -111,11 +114,13 @@ export const EXPLAINED_TOLERANCE = 0.1;
 
 /**
  * One refusal: Graph reopens at `reopensAtMs` (the 429's answer plus its `Retry-After`), having accepted the
- * requests answered at `acceptedAtMs` before it, newest first.
+ * requests answered at `acceptedAtMs` before it, newest first. `ofFit`: Graph refused the fitted cap itself (not
+ * the slow start, nor a growth on trial).
  */
 export interface Refusal {
   reopensAtMs: number;
   acceptedAtMs: readonly number[];
+  ofFit?: boolean;
 }
 
 /**
@@ -142,7 +147,11 @@ export function fittedCap(
   // What a bucket had stored is spent at the oldest end of a history: the newest half's own rate leaves it out.
   if (half > 1 && windowOf(half) > windowOf(1))
     rate = Math.min(rate, Math.max((half - 1) / (windowOf(half) - windowOf(1)), NEWEST_RATE_FLOOR * rate));
-  rate = Math.min(rate, documented.perWindow / documented.windowMs);
+  rate = Math.min(
+    rate,
+    documented.perWindow / documented.windowMs,
+    grantedBetweenRefusals(refusals, rate, documented),
+  );
   let perWindow = 1;
   while (perWindow < shortest && perWindow / windowOf(perWindow) < rate * (1 - BURST_TOLERANCE)) perWindow++;
   const windowMs = Math.max(windowOf(perWindow), perWindow / rate);
@@ -152,6 +161,34 @@ export function fittedCap(
     windowMs: documented.windowMs,
     rate,
   };
+}
+
+/**
+ * The rate Graph granted between its three newest refusals, when it refused the fitted cap twice running and
+ * each time had granted less than `rate` since the refusal before; otherwise `Infinity`. Once Graph refused, a
+ * bucket is empty and a fixed window starts afresh: what it grants until its next refusal is its rate, without
+ * a store a long history holds (the fit is too fast when a bucket's store, or a limit that fell since, is in
+ * it). Two spans running, each below the fit, are not one span's chance (a sliding window grants in a span what
+ * was sent a window before it). Only spans within a documented window of the newest reopening, whose accepted
+ * requests its history holds. Pure.
+ */
+export function grantedBetweenRefusals(refusals: readonly Refusal[], rate: number, documented: Cap): number {
+  const [first, second, newest] = refusals.slice(-3);
+  if (
+    !newest?.ofFit ||
+    !second.ofFit ||
+    first.reopensAtMs < newest.reopensAtMs - documented.windowMs ||
+    newest.acceptedAtMs.length >= MAX_HISTORY
+  )
+    return Infinity;
+  const acceptedIn = (fromMs: number, toMs: number) =>
+    newest.acceptedAtMs.filter((at) => at > fromMs && at <= toMs).length;
+  const spans = [
+    [first.reopensAtMs, second.reopensAtMs],
+    [second.reopensAtMs, newest.reopensAtMs],
+  ].map(([fromMs, toMs]) => ({ accepted: acceptedIn(fromMs, toMs), ms: toMs - fromMs }));
+  if (spans.some((span) => span.accepted === 0 || span.accepted / span.ms >= rate)) return Infinity;
+  return (spans[0].accepted + spans[1].accepted) / (spans[0].ms + spans[1].ms);
 }
 
 /** The pacing of one kind of request (writes, or all requests). Pure data. */
@@ -173,6 +210,8 @@ export interface KindPacing {
   /** The last throttle event (a refusal to record once Graph reopens), and when it reopens. */
   throttledAtMs: number;
   refusalPending: boolean;
+  /** Whether the last throttle event refused the fitted cap itself. */
+  refusedFit?: boolean;
   pausedUntilMs: number;
   /** Growth: accepted since the cap last changed; when it grows next; by what share; whether it grew since the last event; whether it held a request back since it last changed. */
   sinceChange: number;
@@ -370,6 +409,7 @@ export function afterThrottle(
     ...s,
     throttledAtMs: nowMs,
     refusalPending: true,
+    refusedFit: s.phase === "fitted" && !s.grown,
     pausedUntilMs: Math.max(s.pausedUntilMs, reckonedAtMs + retryAfterInMs),
     tokens: 0,
     sinceChange: 0,
@@ -390,6 +430,7 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   const refusal: Refusal = {
     reopensAtMs: s.pausedUntilMs,
     acceptedAtMs: [...acceptedAtMs].sort((a, b) => b - a).slice(0, MAX_HISTORY),
+    ofFit: s.refusedFit,
   };
   // After the slow start, a refusal with too short a history says too little to fit to; one without any, nothing.
   const informative = refusal.acceptedAtMs.length >= (s.phase === "starting" ? 1 : MIN_FIT_HISTORY);
