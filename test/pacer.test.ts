@@ -269,6 +269,28 @@ describe("the pacing of one kind of request (pure)", () => {
       assert.equal(grantedBetweenRefusals(refusals, 1 / 400, documented), expected, name);
   });
 
+  it("refits a growth Graph refused no slower than the cap it grew from, and a refused fit to its refusals", () => {
+    const from = { perWindow: 4, windowMs: 1_000, rate: 4 / 1_000 };
+    const fitted: KindPacing = {
+      ...startPacing(100, 0),
+      phase: "fitted",
+      cap: from,
+      held: true,
+      sinceChange: GROW_AFTER - 1,
+    };
+    const grown = afterAccepted(fitted, documented, 0, 1_000);
+    assert.deepEqual([grown.grown, grown.grewFrom], [true, from]);
+    // What the history shows: four in 2 s, slower than the cap that had held.
+    const slow = [8_000, 8_500, 9_000, 9_500];
+    const refitted = (s: KindPacing) => afterReopening(afterThrottle(s, 9_900, 100), slow, documented).cap;
+    assert.deepEqual(refitted(grown), from, "a growth refused: the cap it grew from");
+    assert.deepEqual(
+      refitted(fitted),
+      fittedCap([refusal(10_000, slow)], documented),
+      "the fit refused: fitted to the refusal",
+    );
+  });
+
   it("marks a refusal of the fitted cap, not of the slow start or of a growth", () => {
     const fitted: KindPacing = {
       ...startPacing(100, 0),

@@ -32,7 +32,7 @@
  *   this pacer's 429s stay under {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole
  *   window of the cap it grew from (a window's limit refuses it only once its next burst goes); one that lasts
  *   disproves the refusals it exceeded (the limit rose: another app stopped) and they are forgotten; one that
- *   draws a 429 is refitted from it, and the next waits four times as long.
+ *   draws a 429 is refitted from it (no slower than the cap it grew from), and the next waits four times as long.
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
  */
@@ -213,6 +213,8 @@ export interface KindPacing {
   /** Whether the last throttle event refused the fitted cap itself. */
   refusedFit?: boolean;
   pausedUntilMs: number;
+  /** The cap the last growth grew from (Graph had granted it until then). */
+  grewFrom?: Cap & { rate: number };
   /** Growth: accepted since the cap last changed; when it grows next; by what share; whether it grew since the last event; whether it held a request back since it last changed. */
   sinceChange: number;
   changedAtMs: number;
@@ -356,6 +358,7 @@ export function afterAccepted(
     growAfter: Math.max(GROW_AFTER_BOUNDS.min, Math.floor(s.growAfter / 2)),
     growth: s.growth * GROWTH_FACTOR,
     grown: true,
+    grewFrom: s.cap,
     held: false,
     changedAtMs: nowMs,
     trialEndsAtMs: nowMs + s.cap.windowMs,
@@ -438,7 +441,11 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
     .filter((r) => r.reopensAtMs > refusal.reopensAtMs - REFUSALS_KEPT_IN_WINDOWS * documented.windowMs)
     .slice(-MAX_REFUSALS);
   // A refusal after nothing of the kind was accepted says nothing of its limit (another one refused it).
-  const cap = fittedCap(refusals, documented) ?? s.cap;
+  const fitted = fittedCap(refusals, documented) ?? s.cap;
+  // A growth refused falls back no lower than the cap it grew from, which Graph had granted until then, whatever
+  // slower rate the history holds (a window's fit is the rate sent in it, partly below that cap).
+  const lasted = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
+  const cap = lasted && fitted && fitted.rate < lasted.rate ? lasted : fitted;
   // The slow start's last round went at once (the start as a whole spans a round trip per round). A
   // `Retry-After` much longer than that round took is a window's rest, whose refusals the start belongs to; a
   // shorter one is a bucket's next token, whose rate the start (drawn from the bucket's store) would overstate
