@@ -12,6 +12,7 @@ import {
   GROWTH_FACTOR,
   fittedCap,
   grantedBetweenRefusals,
+  growthAllowed,
   GROW_AFTER,
   grownCap,
   growWithinMs,
@@ -455,6 +456,16 @@ describe("the pacing of one kind of request (pure)", () => {
       "a failed growth: the wait lengthens",
     );
     assert.equal(afterAccepted(failed, documented, 0, 10_000).grown, true, "to 10 s at most");
+  });
+
+  it("lets a cap grow while one more 429 keeps them within the budget, or after two documented windows without one", () => {
+    const table: [string, { answered: number; throttled: number }, number, boolean][] = [
+      ["4 of 200 answers 429: a fifth is within 4.5 %", { answered: 200, throttled: 4 }, 0, true],
+      ["9 of 200: a tenth is not", { answered: 200, throttled: 9 }, 39_999, false],
+      ["9 of 200, none for two windows", { answered: 200, throttled: 9 }, 40_000, true],
+    ];
+    for (const [name, stats, quietInMs, expected] of table)
+      assert.equal(growthAllowed(stats, quietInMs, documented.windowMs), expected, name);
   });
 
   it("waits for a growth four cap windows (at least 4 s), as many times longer as failed growths made the count, up to 10 s or those windows", () => {

@@ -29,10 +29,11 @@
  *   by its burst, in the same window; a bucket's by a shorter wait for its one request): by 25 % after
  *   {@link GROW_AFTER} accepted (or a few cap windows, whichever comes first), each further success twice the
  *   last and sooner, one request in flight while on trial, never past the documented rate, and only while
- *   this pacer's 429s stay under {@link GROWTH_429_BUDGET} of its answers. A growth is on trial for a whole
- *   window of the cap it grew from (a window's limit refuses it only once its next burst goes); one that lasts
- *   disproves the refusals it exceeded (the limit rose: another app stopped) and they are forgotten; one that
- *   draws a 429 is refitted from it (no slower than the cap it grew from), and the next waits four times as long.
+ *   this pacer's 429s stay under {@link GROWTH_429_BUDGET} of its answers or it had none for two documented
+ *   windows. A growth is on trial for a whole window of the cap it grew from (a window's limit refuses it only
+ *   once its next burst goes); one that lasts disproves the refusals it exceeded (the limit rose: another app
+ *   stopped) and they are forgotten; one that draws a 429 is refitted from it (no slower than the cap it grew
+ *   from), and the next waits four times as long.
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
  */
@@ -99,8 +100,12 @@ export const GROW_WITHIN_MOST_MS = 10_000;
  * would be its midpoint; the rest is a margin for the round trip's spread).
  */
 export const ARRIVES_AT_SHARE = 0.25;
-/** Growths are tried only while this pacer's answers hold fewer 429s than this share. */
+/**
+ * Growths are tried only while this pacer's answers hold fewer 429s than this share, or once it has had no 429
+ * for {@link GROWTH_QUIET_WINDOWS} documented windows ({@link growthAllowed}).
+ */
 export const GROWTH_429_BUDGET = 0.045;
+export const GROWTH_QUIET_WINDOWS = 2;
 /**
  * A 429 answered later than this many smoothed round trips after its send was held up on its way (a busy machine,
  * a slow network): Graph's reopening is reckoned from then, not from the late answer.
@@ -471,6 +476,23 @@ export function explainsRefusal(s: KindPacing, refusal: Refusal, documented: Cap
 }
 
 /**
+ * Whether a cap may grow: while one more 429 would keep the answers' 429s within {@link GROWTH_429_BUDGET}, or
+ * after {@link GROWTH_QUIET_WINDOWS} documented windows without a 429 whatever the budget (a cap fitted low, to
+ * a limit that rose since or to a refusal told for the wrong limit, is not held there by the 429s that fitted
+ * it; at most one more 429 per those windows). Pure.
+ */
+export function growthAllowed(
+  stats: { answered: number; throttled: number },
+  quietInMs: number,
+  windowMs: number,
+): boolean {
+  return (
+    stats.throttled + 1 <= GROWTH_429_BUDGET * (stats.answered + 1) ||
+    quietInMs >= GROWTH_QUIET_WINDOWS * windowMs
+  );
+}
+
+/**
  * When a 429 is reckoned to have been answered: its answer, or {@link STALLED_AFTER_ROUND_TRIPS} smoothed round
  * trips after its send when it came later than that. Pure.
  */
@@ -576,6 +598,8 @@ export class Pacer {
   private readonly state: Record<Kind, KindPacing>;
   /** The round trip, smoothed ({@link smoothedRoundTripInMs}). */
   private roundTripInMs = 0;
+  /** The last 429's answer. */
+  private throttledAtMs = -Infinity;
   /** Throttle events met (a refusal each). */
   readonly stats = { throttleEvents: 0, answered: 0, throttled: 0 };
 
@@ -619,7 +643,10 @@ export class Pacer {
     for (const wake of this.wakers) wake();
     this.wakers.clear();
     this.stats.answered++;
-    if (answer.throttled) this.stats.throttled++;
+    if (answer.throttled) {
+      this.stats.throttled++;
+      this.throttledAtMs = now;
+    }
     // Reckoned by the round trips before this one: a stall is not its own measure.
     const reckonedAtMs = reckonedAnswerAtMs(ticket.sentAtMs, now, this.roundTripInMs);
     this.roundTripInMs = smoothedRoundTripInMs(this.roundTripInMs, now - ticket.sentAtMs);
@@ -631,7 +658,7 @@ export class Pacer {
           this.documented(kind),
           this.acceptedInWindow(kind, now),
           now,
-          this.stats.throttled + 1 <= GROWTH_429_BUDGET * (this.stats.answered + 1),
+          growthAllowed(this.stats, now - this.throttledAtMs, this.limits.windowMs),
         );
       return;
     }
