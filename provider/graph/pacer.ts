@@ -120,7 +120,7 @@ export const EXPLAINED_TOLERANCE = 0.1;
 /**
  * One refusal: Graph reopens at `reopensAtMs` (the 429's answer plus its `Retry-After`), having accepted the
  * requests answered at `acceptedAtMs` before it, newest first. `ofFit`: Graph refused the fitted cap itself (not
- * the slow start, nor a growth on trial).
+ * the slow start, nor a growth).
  */
 export interface Refusal {
   reopensAtMs: number;
@@ -599,7 +599,7 @@ export class Pacer {
   /** The round trip, smoothed ({@link smoothedRoundTripInMs}). */
   private roundTripInMs = 0;
   /** The last 429's answer. */
-  private throttledAtMs = -Infinity;
+  private last429AtMs = -Infinity;
   /** Throttle events met (a refusal each). */
   readonly stats = { throttleEvents: 0, answered: 0, throttled: 0 };
 
@@ -645,7 +645,7 @@ export class Pacer {
     this.stats.answered++;
     if (answer.throttled) {
       this.stats.throttled++;
-      this.throttledAtMs = now;
+      this.last429AtMs = now;
     }
     // Reckoned by the round trips before this one: a stall is not its own measure.
     const reckonedAtMs = reckonedAnswerAtMs(ticket.sentAtMs, now, this.roundTripInMs);
@@ -658,7 +658,7 @@ export class Pacer {
           this.documented(kind),
           this.acceptedInWindow(kind, now),
           now,
-          growthAllowed(this.stats, now - this.throttledAtMs, this.limits.windowMs),
+          growthAllowed(this.stats, now - this.last429AtMs, this.limits.windowMs),
         );
       return;
     }
