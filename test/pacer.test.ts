@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { simulate } from "../bench/simulated";
+import { simulate, VirtualClock } from "../bench/simulated";
 import { limitShape, limitsAt, type ThrottleLimits } from "../emulator/throttle";
 import {
   afterAccepted,
@@ -10,6 +10,7 @@ import {
   explainsRefusal,
   FIRST_GROWTH,
   GROWTH_FACTOR,
+  GROWTH_429_BUDGET,
   fittedCap,
   grantedBetweenRefusals,
   growthAllowed,
@@ -714,6 +715,36 @@ describe("Pacer", () => {
       [false],
       "the engine is told of the all-requests limit's refusal, not of a write limit's",
     );
+  });
+  it("grows a cap past the 429 budget two documented windows after the last 429, not before", async () => {
+    // Graph grants 10 reads per 100 ms, refuses every read for a second (another app spent the tenant's
+    // budget), then grants all: the outage's 429s are far past the budget, which no growth could repay soon.
+    const clock = new VirtualClock();
+    const pacer = new Pacer({ windowMs: 2_000, writes: 200, requests: 2_000 }, undefined, clock);
+    const counted = new Map<number, number>();
+    const grewAtMs: number[] = [];
+    let last429AtMs = 0;
+    const reader = async () => {
+      while (clock.now() < 8_000) {
+        const ticket = await pacer.acquire(false);
+        await clock.sleep(1);
+        const window = Math.floor(clock.now() / 100);
+        const counts = clock.now() < 1_000 && (counted.get(window) ?? 0) < 10;
+        if (counts) counted.set(window, (counted.get(window) ?? 0) + 1);
+        const refused = clock.now() < 2_000 && !counts;
+        await clock.sleep(1);
+        const before = pacer.allowed.requests;
+        pacer.settle(ticket, refused ? { throttled: true, retryAfterInMs: 100 } : { throttled: false });
+        if (refused) last429AtMs = clock.now();
+        else if (pacer.allowed.requests > before) grewAtMs.push(clock.now());
+      }
+    };
+    await clock.run(Promise.all(Array.from({ length: MAX_IN_FLIGHT }, reader)));
+    const grown = grewAtMs.find((atMs) => atMs > last429AtMs);
+    assert.ok(grown !== undefined, "the cap grew after the outage");
+    assert.ok(pacer.stats.throttled > GROWTH_429_BUDGET * pacer.stats.answered, "past the budget");
+    assert.ok(grown >= last429AtMs + 4_000, `grown ${grown - last429AtMs} ms after the last 429`);
+    assert.ok(grown < last429AtMs + 4_200, `grown ${grown - last429AtMs} ms after the last 429`);
   });
 });
 
