@@ -141,7 +141,7 @@ describe("the pacing of one kind of request (pure)", () => {
     );
   });
 
-  it("holds a kind to MAX_IN_FLIGHT unanswered requests, one while a growth is on trial and no longer", () => {
+  it("holds a kind to MAX_IN_FLIGHT unanswered requests, one while a growth is on trial, no longer, nor once Graph refused it", () => {
     const inFlight = (n: number) => Array.from({ length: n }, () => ({ sentAtMs: 0, write: true }));
     const s = startPacing(100, 0);
     assert.equal(kindDelayInMs(s, inFlight(MAX_IN_FLIGHT - 1), 0, documented), 0);
@@ -152,6 +152,19 @@ describe("the pacing of one kind of request (pure)", () => {
       kindDelayInMs(grown, inFlight(MAX_IN_FLIGHT - 1), 1_000, documented),
       0,
       "a growth that lasted its trial: one at a time would cap the rate at one request a round trip",
+    );
+    assert.equal(
+      kindDelayInMs(
+        afterThrottle(
+          { ...grown, phase: "fitted", cap: { perWindow: 10, windowMs: 1_000, rate: 0.01 } },
+          500,
+        ),
+        inFlight(MAX_IN_FLIGHT - 1),
+        999,
+        documented,
+      ),
+      0,
+      "a growth refused: its trial is over, and the reopening's requests go as many at a time as before it",
     );
   });
 

@@ -405,7 +405,7 @@ export function grownCap(
  * After the first 429 of a throttle event, answered at `nowMs` (reckoned at `reckonedAtMs`, see
  * {@link reckonedAnswerAtMs}): nothing of the kind goes until `Retry-After`; the refusal is recorded once Graph
  * reopens (requests still in flight may yet be accepted). A growth that drew it failed: the next waits four
- * times as long. Pure.
+ * times as long, and its trial (one request in flight) is over. Pure.
  */
 export function afterThrottle(
   s: KindPacing,
@@ -426,6 +426,7 @@ export function afterThrottle(
     grown: false,
     held: false,
     changedAtMs: nowMs,
+    trialEndsAtMs: -Infinity,
   };
 }
 
