@@ -33,11 +33,14 @@ import {
   type PacingTicket,
   type Refusal,
   type Sent,
+  WINDOW_MARGIN,
 } from "../provider/graph/pacer";
 import { PartnersApi } from "../provider/graph/partners";
 import { clientFor, tokensFor, useEmulator } from "./support/emulator";
 
 const WINDOW = 1_000;
+/** Each window is fitted WINDOW_MARGIN longer than the refusals' spans. */
+const m = 1 + WINDOW_MARGIN;
 /** A pacer of 100 writes and 1000 requests per WINDOW whose clock reads `now` (its timers are the system's). */
 const pacerAt = (now: () => number, onEvent?: (event: PacingEvent) => void) =>
   new Pacer({ windowMs: WINDOW, writes: 100, requests: 1000 }, onEvent, { ...systemClock, now });
@@ -172,22 +175,22 @@ describe("the pacing of one kind of request (pure)", () => {
     [
       "fixed 2 s windows of 5: a burst of 5, refused until the window's end: 5 per 2 s",
       [refusal(2_000, [10, 20, 30, 40, 50])],
-      { perWindow: 5, windowMs: 1_990, rate: 5 / 1_990 },
+      { perWindow: 5, windowMs: m * 1_990, rate: 5 / (m * 1_990) },
     ],
     [
       "the same two windows on: the best rate over the history, the burst of one window",
       [refusal(6_000, [4_010, 4_020, 4_030, 4_040, 4_050, 2_010, 2_020, 2_030, 2_040, 2_050])],
-      { perWindow: 5, windowMs: 1_990, rate: 5 / 1_990 },
+      { perWindow: 5, windowMs: m * 1_990, rate: 5 / (m * 1_990) },
     ],
     [
-      "a sliding 20 s window of 50 filled at once: 50 per 20 s, the burst the smallest within 5 % of that rate",
+      "a sliding 10 s window of 50 filled at once: 50 per 10 s, the burst the smallest within 5 % of that rate",
       [
         refusal(
-          20_000,
+          10_000,
           Array.from({ length: 50 }, (_, i) => i * 4),
         ),
       ],
-      { perWindow: 48, windowMs: 20_000 - 196 + 47 * 4, rate: 50 / 20_000 },
+      { perWindow: 48, windowMs: m * (10_000 - 196 + 47 * 4), rate: 50 / (m * 10_000) },
     ],
     [
       "a token bucket refilling one every 400 ms, answered steadily: one request per 400 ms, no burst",
@@ -197,7 +200,7 @@ describe("the pacing of one kind of request (pure)", () => {
           Array.from({ length: 20 }, (_, i) => 400 + i * 400),
         ),
       ],
-      { perWindow: 1, windowMs: 400, rate: 20 / 8_000 },
+      { perWindow: 1, windowMs: m * 400, rate: 20 / (m * 8_000) },
     ],
     [
       "a token bucket that had 5 stored, then one every 400 ms: the rate of its refill, without its store",
@@ -207,12 +210,12 @@ describe("the pacing of one kind of request (pure)", () => {
           ...Array.from({ length: 20 }, (_, i) => 400 + i * 400),
         ]),
       ],
-      { perWindow: 1, windowMs: 400, rate: 1 / 400 },
+      { perWindow: 1, windowMs: m * 400, rate: 1 / (m * 400) },
     ],
     [
       "two refusals: the window each needs, the longest",
       [refusal(2_000, [1_000, 1_500]), refusal(4_100, [3_000, 3_100])],
-      { perWindow: 2, windowMs: 1_100, rate: 2 / 1_100 },
+      { perWindow: 2, windowMs: m * 1_100, rate: 2 / (m * 1_100) },
     ],
     [
       "never above the documented rate, nor a window longer than the documented one",
@@ -225,13 +228,18 @@ describe("the pacing of one kind of request (pure)", () => {
       { perWindow: 5, windowMs: 1_000, rate: 100 / 20_000 },
     ],
   ];
+  /** `actual` is `expected` but for floating point's rounding. */
+  const assertCap = (
+    actual: (Cap & { rate: number }) | undefined,
+    expected: Cap & { rate: number },
+    message = "",
+  ) => {
+    assert.equal(actual?.perWindow, expected.perWindow, message);
+    assert.ok(Math.abs(actual!.windowMs - expected.windowMs) < 1e-6, `${message} ${actual!.windowMs} ms`);
+    assert.ok(Math.abs(actual!.rate - expected.rate) < 1e-9, `${message} ${actual!.rate * 1000}/s`);
+  };
   for (const [name, refusals, expected] of fits)
-    it(`fits the cap Graph granted: ${name}`, () => {
-      const fitted = fittedCap(refusals, documented)!;
-      assert.equal(fitted.perWindow, expected.perWindow);
-      assert.ok(Math.abs(fitted.windowMs - expected.windowMs) < 1e-6, `${fitted.windowMs} ms`);
-      assert.ok(Math.abs(fitted.rate - expected.rate) < 1e-9, `${fitted.rate * 1000}/s`);
-    });
+    it(`fits the cap Graph granted: ${name}`, () => assertCap(fittedCap(refusals, documented), expected));
 
   it("fits a cap Graph refused twice running to the rate it granted between the refusals: a bucket whose rate halved", () => {
     // One request per 400 ms until 10 s, then the bucket refills one per 800 ms and refuses the fit each time.
@@ -241,10 +249,10 @@ describe("the pacing of one kind of request (pure)", () => {
       { ...refusal(12_000, [...before, 10_800, 11_600]), ofFit: true },
       { ...refusal(13_600, [...before, 10_800, 11_600, 12_400, 13_200]), ofFit: true },
     ];
-    assert.deepEqual(fittedCap(refusals, documented), { perWindow: 1, windowMs: 800, rate: 1 / 800 });
-    assert.deepEqual(
+    assert.deepEqual(fittedCap(refusals, documented), { perWindow: 1, windowMs: m * 800, rate: 1 / 800 });
+    assertCap(
       fittedCap([refusals[0], refusals[1], { ...refusals[2], ofFit: false }], documented),
-      { perWindow: 13, windowMs: 7_200, rate: 15 / 8_000 },
+      { perWindow: 13, windowMs: m * 7_200, rate: 15 / (m * 8_000) },
       "the newest refused a growth: fitted to the history (its older, faster part included)",
     );
   });
@@ -541,6 +549,10 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       "fixed 2 s windows from the first request, 429s counting, at 50 %",
       limitsAt(0.5, 2_000, limitShape("fixed-first"), true),
     ],
+    [
+      "fixed 2 s windows from the first request, reads counted against the write limit, 429s counting, at 30 %",
+      limitsAt(0.3, 2_000, limitShape("fixed-first"), true, true),
+    ],
     ["fixed 1 s windows on the clock at 30 %", limitsAt(0.3, 1_000, limitShape("fixed-clock"))],
     ["a sliding 20 s window at 90 %", limitsAt(0.9, 20_000, limitShape("sliding"))],
     ["a sliding 5 s window at 50 %", limitsAt(0.5, 5_000, limitShape("sliding"))],
@@ -627,12 +639,12 @@ describe("Pacer", () => {
     const next = pacer.acquire(true).then((t) => ((sent = true), t));
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(sent, false, "held by Retry-After");
-    now = 2_010;
+    now = 2_040; // the fitted window after the first answer
     pacer.settle(await next, { throttled: false });
     // Five accepted from 40 ms, Graph reopening at 2010 ms: 5 per 1.97 s.
     assert.deepEqual(
       events.filter((e) => e.kind === "decreased"),
-      [{ kind: "decreased", write: true, allowed: Math.round((5 / 1_970) * 20_000), accepted: 5 }],
+      [{ kind: "decreased", write: true, allowed: Math.round((5 / (m * 1_970)) * 20_000), accepted: 5 }],
     );
   });
 
@@ -642,7 +654,7 @@ describe("Pacer", () => {
     const [read, ...others] = await Promise.all(Array.from({ length: 4 }, () => pacer.acquire(false)));
     others.forEach((t) => pacer.settle(t, { throttled: false }));
     pacer.settle(read, { throttled: true, retryAfterInMs: 500 });
-    now = 500;
+    now = 508; // a fitted window after their answers
     pacer.settle(await pacer.acquire(false), { throttled: false });
     assert.equal(pacer.allowed.writes, 100, "writes at the documented rate");
     assert.equal(
@@ -662,16 +674,16 @@ describe("Pacer", () => {
     now = 10;
     pacer.settle(sameBurst, { throttled: true, retryAfterInMs: 490 });
     assert.equal(pacer.stats.throttleEvents, 1, "the write met the reads' event");
-    now = 500;
+    now = 508; // a fitted window after their answers
     const [reads, write] = [
       await Promise.all([0, 1].map(() => pacer.acquire(false))),
       await pacer.acquire(true),
     ];
-    now = 510;
+    now = 518;
     reads.forEach((t) => pacer.settle(t, { throttled: false }));
     pacer.settle(write, { throttled: true, retryAfterInMs: 1_000 });
     assert.equal(pacer.stats.throttleEvents, 2, "a write sent since: the write limit's own event");
-    assert.equal((await pacer.acquire(false)).sentAtMs, 510, "which holds writes, not reads");
+    assert.equal((await pacer.acquire(false)).sentAtMs, 518, "which holds writes, not reads");
   });
 
   it("blames a write's 429 on the limit of all requests where that limit's refusals explain it: reads wait too", async () => {
@@ -680,18 +692,20 @@ describe("Pacer", () => {
     const [refused, ...others] = await reads(4);
     accept(others, 20);
     pacer.settle(refused, { throttled: true, retryAfterInMs: 480 }); // 7 accepted, then refused until 500
-    clock.now = 500;
-    accept(await reads(4), 505);
-    clock.now = 510;
-    accept(await reads(3), 515);
-    clock.now = 995;
-    const write = await pacer.acquire(true); // the cap of 7 per 490 ms has room; Graph's window has not
-    clock.now = 1_000;
-    pacer.settle(write, { throttled: true, retryAfterInMs: 10 });
-    const read = pacer.acquire(false);
-    await new Promise((r) => setTimeout(r, 50));
-    clock.now = 1_010;
-    assert.equal((await read).sentAtMs, 1_010, "the read waited for the reopening");
+    clock.now = 508; // the cap's window (7 per 490 ms) after the answers
+    accept(await reads(4), 513);
+    clock.now = 518;
+    accept(await reads(3), 523);
+    clock.now = 1_011;
+    const write = await pacer.acquire(true); // the cap has room; Graph's window has not
+    clock.now = 1_016;
+    pacer.settle(write, { throttled: true, retryAfterInMs: 10 }); // Graph reopens at 1,026
+    const read = pacer.acquire(false).then((t) => t.sentAtMs);
+    clock.now = 1_020;
+    const waited = new Promise((r) => setTimeout(() => r("still waiting"), 200));
+    assert.equal(await Promise.race([read, waited]), "still waiting", "the read waits for the reopening");
+    clock.now = 1_034; // and for the cap refitted to it: 7 per 1.015 × (1,026 - 513) ms
+    assert.equal(await read, 1_034);
     assert.equal(pacer.stats.throttleEvents, 2);
   });
 
@@ -719,9 +733,9 @@ describe("Pacer", () => {
     const read = await pacer.acquire(false);
     clock.now = 30;
     pacer.settle(read, { throttled: true, retryAfterInMs: 470 });
-    clock.now = 500;
+    clock.now = 508; // the cap's window after the answers
     pacer.settle(await pacer.acquire(false), { throttled: false });
-    assert.equal(pacer.allowed.requests, Math.round((7 / 490) * WINDOW), "7 accepted of all requests");
+    assert.equal(pacer.allowed.requests, Math.round((7 / (m * 490)) * WINDOW), "7 accepted of all requests");
     assert.equal(pacer.allowed.writes, 100, "the one write accepted says nothing of a write limit");
     assert.deepEqual(
       events.filter((e) => e.kind === "decreased").map((e) => e.kind === "decreased" && e.write),

@@ -76,6 +76,11 @@ export const MAX_HISTORY = 256;
 export const REFUSALS_KEPT_IN_WINDOWS = 2;
 /** A fit's rate is lowered to its newest half's (a bucket's refill, without its store) to this share at most. */
 export const NEWEST_RATE_FLOOR = 0.8;
+/**
+ * A window is fitted this share longer than the refusals' spans: answers' return legs vary, and a window as long
+ * as the span let the next window's first request reach Graph before Graph's own window had ended.
+ */
+export const WINDOW_MARGIN = 0.015;
 /** A burst reaches the fitted rate when its own rate is within this share of it. */
 export const BURST_TOLERANCE = 0.05;
 /** A first `Retry-After` shorter than this many times the slow start's last burst (at least {@link MIN_BURST_IN_MS}) is a bucket's. */
@@ -130,8 +135,8 @@ export interface Refusal {
 
 /**
  * The cap that agrees with every refusal and sends fastest. For `n` requests, the shortest window that agrees
- * is `w(n)`, the longest time from a refusal's n-th newest accepted request to its reopening (no window agrees
- * when a refusal had fewer than `n` before it). The rate is the best `n / w(n)` over the longest histories the
+ * is `w(n)`, the longest time from a refusal's n-th newest accepted request to its reopening, {@link
+ * WINDOW_MARGIN} longer (no window agrees when a refusal had fewer than `n` before it). The rate is the best `n / w(n)` over the longest histories the
  * refusals share (`n` from half of the shortest to all of it): over whole windows of a window limit, over a
  * bucket's refill, not over one burst; but no faster than the newest half's own rate, `(h - 1) / (w(h) - w(1))`
  * (a bucket's store, spent at the oldest end, left out), down to {@link NEWEST_RATE_FLOOR} of it. The burst is
@@ -145,7 +150,8 @@ export function fittedCap(
 ): (Cap & { rate: number }) | undefined {
   const shortest = Math.min(...refusals.map((r) => r.acceptedAtMs.length));
   if (refusals.length === 0 || shortest === 0) return undefined;
-  const windowOf = (n: number) => Math.max(1, ...refusals.map((r) => r.reopensAtMs - r.acceptedAtMs[n - 1]));
+  const windowOf = (n: number) =>
+    (1 + WINDOW_MARGIN) * Math.max(1, ...refusals.map((r) => r.reopensAtMs - r.acceptedAtMs[n - 1]));
   let rate = 0;
   const half = Math.ceil(shortest / 2);
   for (let n = half; n <= shortest; n++) rate = Math.max(rate, n / windowOf(n));
