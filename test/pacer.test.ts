@@ -783,9 +783,12 @@ describe("adaptive pacing against a tenant stricter than documented", function (
     throttle: { windowMs: 1_000, appWrites: 5, tenantWrites: 10, appAll: 100, tenantAll: 200 },
   });
 
-  it("learns the rate Graph grants: 40 writes at once complete with few 429s", async () => {
+  it("learns the rate Graph grants: 40 writes at once complete with few 429s, paced at the tenant's 5 per window", async () => {
     const tenantId = emu().newTenant();
-    const pacer = new Pacer({ windowMs: 1_000, writes: 10, requests: 100 });
+    const fits: number[] = [];
+    const pacer = new Pacer({ windowMs: 1_000, writes: 10, requests: 100 }, (event) => {
+      if (event.kind === "decreased" && event.write) fits.push(event.allowed);
+    });
     const { client } = clientFor(emu(), {
       pacer,
       tokens: tokensFor(emu(), { tenantId }),
@@ -803,6 +806,7 @@ describe("adaptive pacing against a tenant stricter than documented", function (
     );
     const throttled = emu().requests.filter((r) => r.status === 429).length;
     assert.ok(throttled <= 10, `${throttled} of ${emu().requests.length} answers were 429`);
-    assert.ok(pacer.allowed.writes <= 6, `the rate is ${pacer.allowed.writes} writes per window`);
+    // The first fit is the rate learned; a cap may grow again after two quiet windows (tested in simulated time).
+    assert.ok(fits.length > 0 && fits[0] <= 6, `the rate fitted is ${fits[0]} writes per window`);
   });
 });
