@@ -136,13 +136,13 @@ export interface Refusal {
 /**
  * The cap that agrees with every refusal and sends fastest. For `n` requests, the shortest window that agrees
  * is `w(n)`, the longest time from a refusal's n-th newest accepted request to its reopening, {@link
- * WINDOW_MARGIN} longer (no window agrees when a refusal had fewer than `n` before it). The rate is the best `n / w(n)` over the longest histories the
- * refusals share (`n` from half of the shortest to all of it): over whole windows of a window limit, over a
- * bucket's refill, not over one burst; but no faster than the newest half's own rate, `(h - 1) / (w(h) - w(1))`
- * (a bucket's store, spent at the oldest end, left out), down to {@link NEWEST_RATE_FLOOR} of it. The burst is
- * the smallest `n` within {@link BURST_TOLERANCE} of that rate: a window's budget, or one request for a bucket.
- * Never above the documented rate, nor longer than the documented window. `undefined` without a refusal that
- * accepted anything. Pure.
+ * WINDOW_MARGIN} longer (no window agrees when a refusal had fewer than `n` before it). The rate is the best
+ * `n / w(n)` over the longest histories the refusals share (`n` from half of the shortest to all of it): over
+ * whole windows of a window limit, over a bucket's refill, not over one burst; but no faster than the newest
+ * half's own rate, `(h - 1) / (w(h) - w(1))` (a bucket's store, spent at the oldest end, left out), down to
+ * {@link NEWEST_RATE_FLOOR} of it. The burst is the smallest `n` within {@link BURST_TOLERANCE} of that rate: a
+ * window's budget, or one request for a bucket. Never above the documented rate, nor longer than the documented
+ * window. `undefined` without a refusal that accepted anything. Pure.
  */
 export function fittedCap(
   refusals: readonly Refusal[],
