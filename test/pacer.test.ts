@@ -183,14 +183,24 @@ describe("the pacing of one kind of request (pure)", () => {
       { perWindow: 5, windowMs: m * 1_990, rate: 5 / (m * 1_990) },
     ],
     [
-      "a sliding 10 s window of 50 filled at once: 50 per 10 s, the burst the smallest within 5 % of that rate",
+      "a sliding 10 s window of 50 filled at once: 50 per 10 s, the whole burst Graph accepted",
       [
         refusal(
           10_000,
           Array.from({ length: 50 }, (_, i) => i * 4),
         ),
       ],
-      { perWindow: 48, windowMs: m * (10_000 - 196 + 47 * 4), rate: 50 / (m * 10_000) },
+      { perWindow: 50, windowMs: m * 10_000, rate: 50 / (m * 10_000) },
+    ],
+    [
+      "two bursts of 10, 6 s apart: the newer burst's rate and size, not the whole history at once",
+      [
+        refusal(
+          10_000,
+          Array.from({ length: 20 }, (_, i) => (i < 10 ? i : 5_000 + i * 100)),
+        ),
+      ],
+      { perWindow: 10, windowMs: m * 4_000, rate: 10 / (m * 4_000) },
     ],
     [
       "a token bucket refilling one every 400 ms, answered steadily: one request per 400 ms, no burst",
@@ -218,14 +228,24 @@ describe("the pacing of one kind of request (pure)", () => {
       { perWindow: 2, windowMs: m * 1_100, rate: 2 / (m * 1_100) },
     ],
     [
-      "never above the documented rate, nor a window longer than the documented one",
+      "never above the documented rate, nor a window longer than the documented one: a burst, the documented budget",
       [
         refusal(
           1_000,
           Array.from({ length: 100 }, (_, i) => i),
         ),
       ],
-      { perWindow: 5, windowMs: 1_000, rate: 100 / 20_000 },
+      { perWindow: 100, windowMs: 20_000, rate: 100 / 20_000 },
+    ],
+    [
+      "the same accepted as a refill, not at once: the documented rate, one request at a time",
+      [
+        refusal(
+          1_000,
+          Array.from({ length: 100 }, (_, i) => i * 9),
+        ),
+      ],
+      { perWindow: 1, windowMs: 200, rate: 100 / 20_000 },
     ],
   ];
   /** `actual` is `expected` but for floating point's rounding. */
@@ -555,6 +575,7 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
     ],
     ["fixed 1 s windows on the clock at 30 %", limitsAt(0.3, 1_000, limitShape("fixed-clock"))],
     ["a sliding 20 s window at 90 %", limitsAt(0.9, 20_000, limitShape("sliding"))],
+    ["fixed 20 s windows from the first request at 50 %", limitsAt(0.5, 20_000, limitShape("fixed-first"))],
     ["a sliding 5 s window at 50 %", limitsAt(0.5, 5_000, limitShape("sliding"))],
     ["a token bucket with a 0.5 s burst at 50 %", limitsAt(0.5, 20_000, limitShape("bucket", 500))],
     ["a token bucket with a 3 s burst at 90 %", limitsAt(0.9, 20_000, limitShape("bucket", 3_000))],
@@ -569,6 +590,12 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       );
       assert.ok(run.throttled <= 0.05 * run.requests, `${run.throttled} of ${run.requests} answers 429`);
     });
+
+  it("sends each 20 s window's whole budget: 40 lives' 200 writes at 50 per fixed window go in four windows, not five", async () => {
+    const run = await simulate(limitsAt(0.5, 20_000, limitShape("fixed-first")), 40);
+    assert.equal(run.failures, 0);
+    assert.ok(run.wallInMs < 3.2 * 20_000, `${run.wallInMs} ms`);
+  });
 });
 
 describe("Pacer", () => {

@@ -141,8 +141,10 @@ export interface Refusal {
  * whole windows of a window limit, over a bucket's refill, not over one burst; but no faster than the newest
  * half's own rate, `(h - 1) / (w(h) - w(1))` (a bucket's store, spent at the oldest end, left out), down to
  * {@link NEWEST_RATE_FLOOR} of it. The burst is the smallest `n` within {@link BURST_TOLERANCE} of that rate: a
- * window's budget, or one request for a bucket. Never above the documented rate, nor longer than the documented
- * window. `undefined` without a refusal that accepted anything. Pure.
+ * window's budget, or one request for a bucket; all of the history when Graph accepted it in one burst (faster
+ * than twice the rate it granted): a window's whole budget, not 5 % under it. Never above the documented rate,
+ * nor a window longer than the documented one but by what the refusals measured. `undefined` without a refusal
+ * that accepted anything. Pure.
  */
 export function fittedCap(
   refusals: readonly Refusal[],
@@ -155,6 +157,7 @@ export function fittedCap(
   let rate = 0;
   const half = Math.ceil(shortest / 2);
   for (let n = half; n <= shortest; n++) rate = Math.max(rate, n / windowOf(n));
+  const granted = rate;
   // What a bucket had stored is spent at the oldest end of a history: the newest half's own rate leaves it out.
   if (half > 1 && windowOf(half) > windowOf(1))
     rate = Math.min(rate, Math.max((half - 1) / (windowOf(half) - windowOf(1)), NEWEST_RATE_FLOOR * rate));
@@ -165,8 +168,10 @@ export function fittedCap(
   );
   let perWindow = 1;
   while (perWindow < shortest && perWindow / windowOf(perWindow) < rate * (1 - BURST_TOLERANCE)) perWindow++;
+  // A history Graph accepted in one burst (faster than twice the rate it granted) is a window's budget: all of it.
+  if (windowOf(shortest) - windowOf(1) < (0.5 * (shortest - 1)) / granted) perWindow = shortest;
   const windowMs = Math.max(windowOf(perWindow), perWindow / rate);
-  if (windowMs <= documented.windowMs) return { perWindow, windowMs, rate };
+  if (windowMs <= Math.max(windowOf(perWindow), documented.windowMs)) return { perWindow, windowMs, rate };
   return {
     perWindow: Math.max(1, Math.floor(rate * documented.windowMs)),
     windowMs: documented.windowMs,
@@ -757,7 +762,8 @@ export class Pacer {
 
   /**
    * When Graph accepted the kind's requests sent by `sentByMs` (since its fit began), answered in the documented
-   * window before a reopening at `reopensAtMs`.
+   * window before a reopening at `reopensAtMs` ({@link WINDOW_MARGIN} longer: the reopening is reckoned from an
+   * answer, the window's start was a request's arrival).
    */
   private acceptedBefore(kind: Kind, reopensAtMs: number, sentByMs: number): number[] {
     const { fittedFromMs } = this.state[kind];
@@ -765,7 +771,7 @@ export class Pacer {
       .filter(
         (e) =>
           e.answeredAtMs !== undefined &&
-          e.answeredAtMs > reopensAtMs - this.limits.windowMs &&
+          e.answeredAtMs > reopensAtMs - (1 + WINDOW_MARGIN) * this.limits.windowMs &&
           e.sentAtMs <= sentByMs &&
           e.sentAtMs >= fittedFromMs,
       )
