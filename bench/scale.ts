@@ -58,6 +58,21 @@ export function comparedWithSdk(
   return ours.graphSpanInMs <= theirs.graphSpanInMs ? "yes" : "no";
 }
 
+/**
+ * The most writes Graph accepted in any `windowMs` of a run's timeline (by their answers): where the SDK goes
+ * past Intune's documented budget (100 per 20 s), the pacer, which never does, cannot match its time. Pure.
+ */
+export function mostWritesInWindow(timeline: ScaleResult["timeline"], windowMs: number): number {
+  const at = timeline.filter((t) => t.write && !t.throttled).map((t) => t.atMs);
+  at.sort((a, b) => a - b);
+  let most = 0;
+  for (let first = 0, last = 0; last < at.length; last++) {
+    while (at[last] - at[first] >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
 /** The run of median time from first request (the lower middle of an even count), whole. Pure. */
 export function medianRun<T extends Pick<ScaleResult, "graphSpanInMs">>(runs: readonly T[]): T {
   const sorted = [...runs].sort((a, b) => a.graphSpanInMs - b.graphSpanInMs);

@@ -8,6 +8,7 @@ import {
   comparedWithSdk,
   medianRun,
   meetsTarget,
+  mostWritesInWindow,
   runGraphSdk,
   runOurs,
   throttleBoundInMs,
@@ -97,6 +98,20 @@ describe("benchmarks (smoke)", function () {
     assert.equal(comparedWithSdk({ graphSpanInMs: 1001 }, sdk), "no");
     assert.equal(comparedWithSdk({ graphSpanInMs: 5000 }, { ...sdk, failures: 1 }), "SDK failed");
     assert.equal(comparedWithSdk({ graphSpanInMs: 5000 }, { ...sdk, orphans: 1 }), "SDK failed");
+  });
+
+  it("counts the most writes Graph accepted in any window, leaving out reads and 429s", () => {
+    const answer = (atMs: number, write = true, throttled = false) => ({ atMs, write, throttled });
+    const timeline = [
+      answer(0),
+      answer(5),
+      answer(6, false),
+      answer(7, true, true),
+      answer(19_999),
+      answer(20_005),
+    ];
+    assert.equal(mostWritesInWindow(timeline, 20_000), 3, "0, 5 and 19 999 ms: 20 005 is past 0's window");
+    assert.equal(mostWritesInWindow([], 20_000), 0);
   });
 
   it("reports the run of median time from first request, whole", () => {
