@@ -66,10 +66,11 @@ export interface SimulatedRun {
   boundInMs: number;
   requests: number;
   throttled: number;
-  /** Requests given up after the client's 8 retries. */
+  /** Requests given up after the client's retries (8; 3 unpaced). */
   failures: number;
-  /** Per admitted request, when Graph counted it and whether it was a write; per 429, when. */
+  /** Per admitted request, when Graph counted it (and per admitted write); per 429, when. */
   admittedAtMs: number[];
+  admittedWritesAtMs: number[];
   throttledAtMs: number[];
 }
 
@@ -84,12 +85,15 @@ export async function simulate(
   partners: number,
   options: {
     documented?: PacingLimits;
+    /** `false`: no pacer, each 429 retried after its `Retry-After` at most 3 times (the Graph JS SDK's default). */
+    paced?: boolean;
     seed?: number;
     latencyInMs?: readonly [number, number];
     stallInMs?: number;
   } = {},
 ): Promise<SimulatedRun> {
   const clock = new VirtualClock();
+  const paced = options.paced ?? true;
   const pacer = new Pacer(options.documented ?? intuneAppLimits, undefined, clock);
   const throttle = new Throttle(limits);
   let seed = options.seed ?? 1;
@@ -107,18 +111,20 @@ export async function simulate(
     throttled: 0,
     failures: 0,
     admittedAtMs: [],
+    admittedWritesAtMs: [],
     throttledAtMs: [],
   };
   let admittedWrites = 0;
   /** One request, retried as GraphClient retries a 429; false when given up. */
   const request = async (write: boolean): Promise<boolean> => {
     for (let retries = 0; ; retries++) {
-      const ticket = await pacer.acquire(write);
+      const ticket = paced ? await pacer.acquire(write) : undefined;
       await clock.sleep(latencyInMs());
       const waitMs = throttle.admit("tenant", "app", write, clock.now());
       run.requests++;
       if (waitMs === 0) {
         run.admittedAtMs.push(clock.now());
+        if (write) run.admittedWritesAtMs.push(clock.now());
         if (write) admittedWrites++;
       } else {
         run.throttled++;
@@ -126,9 +132,9 @@ export async function simulate(
       }
       await clock.sleep(latencyInMs());
       const retryAfterInMs = waitMs === 0 ? undefined : Math.ceil(waitMs);
-      pacer.settle(ticket, { throttled: waitMs > 0, retryAfterInMs });
+      if (ticket) pacer.settle(ticket, { throttled: waitMs > 0, retryAfterInMs });
       if (waitMs === 0) return true;
-      if (retries >= 8) return false;
+      if (retries >= (paced ? 8 : 3)) return false;
       await clock.sleep(retryAfterInMs!);
     }
   };

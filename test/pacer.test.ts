@@ -591,6 +591,20 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       assert.ok(run.throttled <= 0.05 * run.requests, `${run.throttled} of ${run.requests} answers 429`);
     });
 
+  it("gives partners up without the pacer (each 429 retried 3 times, as the SDK does) where the pacer meets the limit", async () => {
+    const limits = limitsAt(0.5, 2_000, limitShape("sliding"));
+    const [paced, unpaced] = await Promise.all([
+      simulate(limits, 40),
+      simulate(limits, 40, { paced: false }),
+    ]);
+    assert.equal(paced.failures, 0);
+    assert.ok(unpaced.failures > 0, "the unpaced client gave nothing up");
+    assert.ok(
+      unpaced.throttled > 10 * paced.throttled,
+      `${unpaced.throttled} 429s against ${paced.throttled}`,
+    );
+  });
+
   it("sends each 20 s window's whole budget: 40 lives' 200 writes at 50 per fixed window go in four windows, not five", async () => {
     const run = await simulate(limitsAt(0.5, 20_000, limitShape("fixed-first")), 40);
     assert.equal(run.failures, 0);
