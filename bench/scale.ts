@@ -63,11 +63,18 @@ export function comparedWithSdk(
  * past Intune's documented budget (100 per 20 s), the pacer, which never does, cannot match its time. Pure.
  */
 export function mostWritesInWindow(timeline: ScaleResult["timeline"], windowMs: number): number {
-  const at = timeline.filter((t) => t.write && !t.throttled).map((t) => t.atMs);
-  at.sort((a, b) => a - b);
+  const atMs = timeline.filter((t) => t.write && !t.throttled).map((t) => t.atMs);
+  return mostInWindow(
+    atMs.sort((a, b) => a - b),
+    windowMs,
+  );
+}
+
+/** The most of `atMs` (in order) within any `windowMs`. Pure. */
+export function mostInWindow(atMs: readonly number[], windowMs: number): number {
   let most = 0;
-  for (let first = 0, last = 0; last < at.length; last++) {
-    while (at[last] - at[first] >= windowMs) first++;
+  for (let first = 0, last = 0; last < atMs.length; last++) {
+    while (atMs[last] - atMs[first] >= windowMs) first++;
     most = Math.max(most, last - first + 1);
   }
   return most;

@@ -114,7 +114,6 @@ export async function simulate(
     admittedWritesAtMs: [],
     throttledAtMs: [],
   };
-  let admittedWrites = 0;
   /** One request, retried as GraphClient retries a 429; false when given up. */
   const request = async (write: boolean): Promise<boolean> => {
     for (let retries = 0; ; retries++) {
@@ -125,7 +124,6 @@ export async function simulate(
       if (waitMs === 0) {
         run.admittedAtMs.push(clock.now());
         if (write) run.admittedWritesAtMs.push(clock.now());
-        if (write) admittedWrites++;
       } else {
         run.throttled++;
         run.throttledAtMs.push(clock.now());
@@ -156,6 +154,6 @@ export async function simulate(
     ),
   );
   run.wallInMs = clock.now();
-  run.boundInMs = throttleBoundInMs(admittedWrites, run.admittedAtMs.length, limits);
+  run.boundInMs = throttleBoundInMs(run.admittedWritesAtMs.length, run.admittedAtMs.length, limits);
   return run;
 }

@@ -1,16 +1,17 @@
 /**
  * `npm run bench:simulated [-- --shapes S --held-out --shares 0.3,0.5,0.9 --seeds 5 --partners 60
- * --latency 2-12 --stall 0 --sdk]`: scenario (d)'s grid in simulated time (bench/simulated.ts: the real pacer against
- * the emulator's real limits on a virtual clock), each row the worst of several latency seeds, in seconds rather
- * than the real run's hour; with `--sdk`, beside a client without a pacer that retries each 429 after its
- * `Retry-After` 3 times (the Graph JS SDK's default), its time where every seed completes and the most writes
- * it had accepted in any documented window. The pacer's tuning tool; the figures BENCHMARKS.md reports come from the real runs
- * (`npm run bench -- --only d`).
+ * --latency 2-12 --stall 0 --sdk]`: scenario (d)'s grid in simulated time (bench/simulated.ts: the real pacer
+ * against the emulator's real limits on a virtual clock), each row the worst of several latency seeds, in seconds
+ * rather than the real run's hour; with `--sdk`, beside a client without a pacer that retries each 429 after its
+ * `Retry-After` 3 times (the Graph JS SDK's default), its time where every seed completes and the most writes it
+ * had accepted in any documented window. The pacer's tuning tool; the figures BENCHMARKS.md reports come from the
+ * real runs (`npm run bench -- --only d`).
  */
 import { parseArgs } from "node:util";
 import { HELD_OUT, SHAPES, shapeRow } from "./shapes";
-import { simulate } from "./simulated";
 import { intuneAppLimits } from "../provider/graph/pacer";
+import { mostInWindow } from "./scale";
+import { simulate } from "./simulated";
 
 /** The (d) targets: wall ≤ 1.15 × the bound, 429s at most 5 %, no failure. */
 const MOST_BOUND_RATIO = 1.15;
@@ -75,16 +76,6 @@ async function main(): Promise<void> {
       );
     }
   console.log(`\n${met} of ${rows} rows meet the target in every seed.`);
-}
-
-/** The most of `atMs` (sorted) within any `windowMs`. Pure. */
-function mostInWindow(atMs: readonly number[], windowMs: number): number {
-  let most = 0;
-  for (let first = 0, last = 0; last < atMs.length; last++) {
-    while (atMs[last] - atMs[first] >= windowMs) first++;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
 }
 
 main().catch((error: unknown) => {
