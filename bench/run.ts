@@ -14,6 +14,7 @@ import { intuneLimits, startEmulator, type ThrottleLimits } from "../emulator";
 import { findPulumiCli } from "../provider/pulumiCli";
 import { cliBuildTimes, engineCost, npmStartInMs, seaStartInMs } from "./engine";
 import { pacingSvg } from "./plot";
+import { withEarlierSections } from "./report";
 import { coldStart, countRequests } from "./requests";
 import { SHAPES, shapeRow } from "./shapes";
 import {
@@ -209,6 +210,16 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (sideBySide.length > 0) {
+      print(
+        "\n### Ours against the Graph JS SDK, (a)–(c)\n\nOurs against the Graph JS SDK in the same run (never slower where the SDK completes). Ours runs in the dynamic-provider host: before its first Graph request, each resource's Check and Create reach the host over gRPC, which a program calling Graph directly does not do. The two ways of meeting throttling are compared from each one's first Graph request to its end.\n",
+      );
+      print(
+        "| scenario | N × M | wall time ours ÷ theirs | from first request ours ÷ theirs | 429s ours / theirs | failures ours / theirs | orphans ours / theirs | ours no slower from first request |",
+      );
+      print("|---|---|---|---|---|---|---|---|");
+      for (const r of sideBySide) print(r);
+    }
     if (only.includes("d")) {
       const shares = values["shape-shares"].split(",").map(Number);
       const partners = Number(values["shape-partners"]);
@@ -265,15 +276,6 @@ async function main(): Promise<void> {
       });
       if (panels.length > 0) writeFileSync(join(__dirname, "..", "docs", "pacing.svg"), pacingSvg(panels));
     }
-
-    print(
-      "\nOurs against the Graph JS SDK in the same run (never slower where the SDK completes). Ours runs in the dynamic-provider host: before its first Graph request, each resource's Check and Create reach the host over gRPC, which a program calling Graph directly does not do. The two ways of meeting throttling are compared from each one's first Graph request to its end.\n",
-    );
-    print(
-      "| scenario | N × M | wall time ours ÷ theirs | from first request ours ÷ theirs | 429s ours / theirs | failures ours / theirs | orphans ours / theirs | ours no slower from first request |",
-    );
-    print("|---|---|---|---|---|---|---|---|");
-    for (const r of sideBySide) print(r);
   }
 
   if (only.includes("e")) {
@@ -349,25 +351,6 @@ let engineCostRun: ReturnType<typeof engineCost> | undefined;
 function engineCostOnce(cli: NonNullable<ReturnType<typeof findPulumiCli>>, partners: number) {
   engineCostRun ??= engineCost(cli, partners);
   return engineCostRun;
-}
-
-/**
- * The new report, followed by the sections (`## …`) of the earlier one that this run did not measure (`--only`
- * left them out), each marked as from the earlier run: one file, every figure it holds dated.
- */
-function withEarlierSections(report: string, earlier: string): string {
-  const sections = (text: string) => text.split(/^(?=## )/m).slice(1);
-  const title = (section: string) => section.split("\n")[0];
-  const measured = new Set(sections(report).map(title));
-  const date = /^Measured (\d{4}-\d{2}-\d{2})/m.exec(earlier)?.[1] ?? "earlier";
-  const kept = sections(earlier)
-    .filter((section) => !measured.has(title(section)))
-    .map((section) =>
-      /^\(From the run of /m.test(section)
-        ? section
-        : section.replace(/^(## .*)\n/, `$1\n\n(From the run of ${date}: not measured in this one.)\n`),
-    );
-  return `${[report.trimEnd(), ...kept.map((k) => k.trimEnd())].join("\n\n")}\n`;
 }
 
 /**

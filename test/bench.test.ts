@@ -13,6 +13,7 @@ import {
   runOurs,
   throttleBoundInMs,
 } from "../bench/scale";
+import { withEarlierSections } from "../bench/report";
 import { shapeRow } from "../bench/shapes";
 import { useEmulator } from "./support/emulator";
 
@@ -112,6 +113,39 @@ describe("benchmarks (smoke)", function () {
     ];
     assert.equal(mostWritesInWindow(timeline, 20_000), 3, "0, 5 and 19 999 ms: 20 005 is past 0's window");
     assert.equal(mostWritesInWindow([], 20_000), 0);
+  });
+
+  it("keeps what a partial run did not measure, sections and subsections, dated and in the earlier order", () => {
+    const earlier = [
+      "# Benchmarks\n\nMeasured 2026-12-01.\n",
+      "## Requests\n\nold requests\n",
+      "## Scale\n\nabout scale\n",
+      "### (a) one\n\nold a\n",
+      "### (b) two\n\nold b\n",
+      "### (d) four\n\n(From the run of 2026-11-30: not measured in this one.)\nolder d\n",
+      "## Engine\n\nold engine\n",
+    ].join("\n");
+    const report = [
+      "# Benchmarks\n\nMeasured 2026-12-03.\n",
+      "## Scale\n\nabout scale, now\n",
+      "### (b) two\n\nnew b\n",
+      "### (e) five\n\nnew e\n",
+    ].join("\n");
+    const mark = "(From the run of 2026-12-01: not measured in this one.)";
+    assert.equal(
+      withEarlierSections(report, earlier),
+      [
+        "# Benchmarks\n\nMeasured 2026-12-03.",
+        `## Requests\n\n${mark}\n\nold requests`,
+        "## Scale\n\nabout scale, now",
+        `### (a) one\n\n${mark}\n\nold a`,
+        "### (b) two\n\nnew b",
+        "### (d) four\n\n(From the run of 2026-11-30: not measured in this one.)\nolder d",
+        "### (e) five\n\nnew e",
+        `## Engine\n\n${mark}\n\nold engine\n`,
+      ].join("\n\n"),
+    );
+    assert.equal(withEarlierSections(report, ""), `${report.trimEnd()}\n`, "no earlier report");
   });
 
   it("reports the run of median time from first request, whole", () => {
