@@ -93,8 +93,8 @@ export async function simulate(
   } = {},
 ): Promise<SimulatedRun> {
   const clock = new VirtualClock();
-  const paced = options.paced ?? true;
-  const pacer = new Pacer(options.documented ?? intuneAppLimits, undefined, clock);
+  const pacer =
+    (options.paced ?? true) ? new Pacer(options.documented ?? intuneAppLimits, undefined, clock) : undefined;
   const throttle = new Throttle(limits);
   let seed = options.seed ?? 1;
   const [fastest, slowest] = options.latencyInMs ?? [2, 12];
@@ -117,7 +117,7 @@ export async function simulate(
   /** One request, retried as GraphClient retries a 429; false when given up. */
   const request = async (write: boolean): Promise<boolean> => {
     for (let retries = 0; ; retries++) {
-      const ticket = paced ? await pacer.acquire(write) : undefined;
+      const ticket = await pacer?.acquire(write);
       await clock.sleep(latencyInMs());
       const waitMs = throttle.admit("tenant", "app", write, clock.now());
       run.requests++;
@@ -130,9 +130,9 @@ export async function simulate(
       }
       await clock.sleep(latencyInMs());
       const retryAfterInMs = waitMs === 0 ? undefined : Math.ceil(waitMs);
-      if (ticket) pacer.settle(ticket, { throttled: waitMs > 0, retryAfterInMs });
+      if (ticket) pacer?.settle(ticket, { throttled: waitMs > 0, retryAfterInMs });
       if (waitMs === 0) return true;
-      if (retries >= (paced ? 8 : 3)) return false;
+      if (retries >= (pacer ? 8 : 3)) return false;
       await clock.sleep(retryAfterInMs!);
     }
   };
