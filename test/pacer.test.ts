@@ -3,6 +3,7 @@ import { simulate, VirtualClock } from "../bench/simulated";
 import { limitShape, limitsAt, type ThrottleLimits } from "../emulator/throttle";
 import {
   afterAccepted,
+  afterLateAccept,
   afterLateThrottle,
   afterReopening,
   afterThrottle,
@@ -428,6 +429,38 @@ describe("the pacing of one kind of request (pure)", () => {
       afterReopening(afterThrottle(fitted, 5_000, 100), [], documented).cap,
       fitted.cap,
       "a refusal after nothing of the kind was accepted keeps the cap",
+    );
+  });
+
+  it("refits a cap faster to a request sent before the event and accepted after the reopening, at its midpoint before it", () => {
+    const before = [refusal(2_000, [1_600, 1_200, 800, 400])];
+    const s: KindPacing = {
+      ...startPacing(100, 0),
+      phase: "fitted",
+      refusals: before,
+      cap: fittedCap(before, documented),
+      throttledAtMs: 1_700,
+      pausedUntilMs: 2_000,
+    };
+    const late = afterLateAccept(s, 1_800, documented);
+    const amended = [refusal(2_000, [1_800, 1_600, 1_200, 800, 400])];
+    assert.deepEqual([late.refusals, late.cap], [amended, fittedCap(amended, documented)]);
+    assert.ok(late.cap!.rate > s.cap!.rate);
+    assert.equal(
+      afterLateAccept(s, 2_000, documented),
+      s,
+      "counted at the reopening or after: the next window's",
+    );
+    assert.equal(
+      afterLateAccept({ ...s, refusalPending: true }, 1_800, documented).cap,
+      s.cap,
+      "not yet recorded",
+    );
+    assert.equal(afterLateAccept({ ...s, grown: true }, 1_800, documented).cap, s.cap, "a growth on trial");
+    assert.equal(
+      afterLateAccept({ ...s, pausedUntilMs: 2_500 }, 1_800, documented).refusals,
+      before,
+      "a late 429 since: not that refusal's",
     );
   });
 

@@ -20,6 +20,8 @@
  *   history they share, as a delivery rate is, not a share of it after each loss, and no faster than its newest
  *   half, which leaves out what a bucket had stored), with the smallest burst that reaches that rate: a
  *   window's budget when the limit is a window, one request when it is a bucket.
+ * - A request sent before a throttle event and accepted after its refusal was recorded (held up on its way)
+ *   joins that refusal's history at its midpoint, when that is before the reopening ({@link afterLateAccept}).
  * - A fitted cap Graph refused twice running, each time having granted less than it since the refusal before, is
  *   fitted to what Graph granted between those refusals instead ({@link grantedBetweenRefusals}): its history
  *   held a bucket's store, or a limit that fell since.
@@ -522,6 +524,24 @@ export function smoothedRoundTripInMs(roundTripInMs: number, sample: number): nu
   return roundTripInMs === 0 ? sample : 0.875 * roundTripInMs + 0.125 * Math.min(sample, 4 * roundTripInMs);
 }
 
+/**
+ * A request sent before the last event and accepted after its refusal was recorded (held up on its way, Graph
+ * counted it somewhere between its send and its answer): it joins the refusal's history at its midpoint, when
+ * that is before the reopening, and the cap is refitted if that is faster. Pure.
+ */
+export function afterLateAccept(s: KindPacing, acceptedAtMs: number, documented: Cap): KindPacing {
+  const newest = s.refusals[s.refusals.length - 1];
+  if (s.phase !== "fitted" || s.refusalPending || s.grown || !newest || !s.cap) return s;
+  if (newest.reopensAtMs !== s.pausedUntilMs || acceptedAtMs >= newest.reopensAtMs) return s;
+  const amended: Refusal = {
+    ...newest,
+    acceptedAtMs: [...newest.acceptedAtMs, acceptedAtMs].sort((a, b) => b - a).slice(0, MAX_HISTORY),
+  };
+  const refusals = [...s.refusals.slice(0, -1), amended];
+  const fitted = fittedCap(refusals, documented);
+  return { ...s, refusals, cap: fitted && fitted.rate > s.cap.rate ? fitted : s.cap };
+}
+
 /** A late 429 (of a request sent before the last event): only its `Retry-After` holds the kind. Pure. */
 export function afterLateThrottle(s: KindPacing, nowMs: number, retryAfterInMs = 0): KindPacing {
   return { ...s, pausedUntilMs: Math.max(s.pausedUntilMs, nowMs + retryAfterInMs) };
@@ -664,6 +684,13 @@ export class Pacer {
     this.roundTripInMs = smoothedRoundTripInMs(this.roundTripInMs, now - ticket.sentAtMs);
     if (!answer.throttled) {
       if (entry) entry.answeredAtMs = now;
+      for (const kind of kindsOf(ticket.write))
+        if (ticket.sentAtMs <= this.state[kind].throttledAtMs)
+          this.state[kind] = afterLateAccept(
+            this.state[kind],
+            (ticket.sentAtMs + now) / 2,
+            this.documented(kind),
+          );
       for (const kind of kindsOf(ticket.write))
         this.state[kind] = afterAccepted(
           this.state[kind],
