@@ -684,14 +684,13 @@ export class Pacer {
     this.roundTripInMs = smoothedRoundTripInMs(this.roundTripInMs, now - ticket.sentAtMs);
     if (!answer.throttled) {
       if (entry) entry.answeredAtMs = now;
-      for (const kind of kindsOf(ticket.write))
+      for (const kind of kindsOf(ticket.write)) {
         if (ticket.sentAtMs <= this.state[kind].throttledAtMs)
           this.state[kind] = afterLateAccept(
             this.state[kind],
             (ticket.sentAtMs + now) / 2,
             this.documented(kind),
           );
-      for (const kind of kindsOf(ticket.write))
         this.state[kind] = afterAccepted(
           this.state[kind],
           this.documented(kind),
@@ -699,6 +698,7 @@ export class Pacer {
           now,
           growthAllowed(this.stats, now - this.last429AtMs, this.limits.windowMs),
         );
+      }
       return;
     }
     if (entry && this.sent.includes(entry)) this.sent.splice(this.sent.indexOf(entry), 1);
