@@ -12,6 +12,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { intuneLimits, startEmulator, type ThrottleLimits } from "../emulator";
+import { msRange } from "../emulator/cli";
 import { findPulumiCli } from "../provider/pulumiCli";
 import { cliBuildTimes, engineCost, npmStartInMs, seaStartInMs } from "./engine";
 import { pacingSvg } from "./plot";
@@ -57,8 +58,13 @@ async function main(): Promise<void> {
       "shape-parallel": { type: "string", default: "6" },
       "engine-partners": { type: "string", default: "100" },
       "window-ms": { type: "string", default: String(intuneLimits.windowMs) },
+      /** Graph's own time on each request it admits, A-B ms (the emulator's --processing-ms). */
+      "processing-ms": { type: "string", default: "0-0" },
     },
   });
+  const processing = msRange(values["processing-ms"]);
+  if (!processing) throw new Error("--processing-ms must be a range of milliseconds A-B, such as 50-400");
+  processingMs = processing;
   const windowMs = Number(values["window-ms"]);
   const parse = (list: string): ScaleCase[] =>
     list.split(",").map((c) => {
@@ -354,6 +360,9 @@ function engineCostOnce(cli: NonNullable<ReturnType<typeof findPulumiCli>>, part
   return engineCostRun;
 }
 
+/** Graph's own time on each request it admits, in the throttled runs (`--processing-ms`). */
+let processingMs: readonly [number, number] = [0, 0];
+
 /**
  * Runs one case against a new emulator with its own tenants. Graph over https for every runner: the Graph JS SDK
  * sends its token to https hosts only.
@@ -365,7 +374,7 @@ async function onFreshEmulator(
   setup: RunSetup,
   otherApp?: { writes: number; requests: number },
 ): Promise<ScaleResult> {
-  const emulator = await startEmulator({ onboardingDelayMs: null, throttle, graphHttps: true });
+  const emulator = await startEmulator({ onboardingDelayMs: null, throttle, graphHttps: true, processingMs });
   let stopLoad = () => undefined as void;
   try {
     emulator.trustInProcess();

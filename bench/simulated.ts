@@ -90,6 +90,8 @@ export async function simulate(
     seed?: number;
     latencyInMs?: readonly [number, number];
     stallInMs?: number;
+    /** Graph's own time on a request it accepted, spread over this range: after it counted it, before it answers. */
+    processingInMs?: readonly [number, number];
   } = {},
 ): Promise<SimulatedRun> {
   const clock = new VirtualClock();
@@ -104,6 +106,8 @@ export async function simulate(
     if (!options.stallInMs || next() >= STALLED_SHARE * 1_000) return inMs;
     return inMs + (options.stallInMs * next()) / 1_000;
   };
+  const [quickest, longest] = options.processingInMs ?? [0, 0];
+  const processingInMs = () => (longest > 0 ? quickest + ((longest - quickest) * next()) / 1_000 : 0);
   const run: SimulatedRun = {
     wallInMs: 0,
     boundInMs: 0,
@@ -128,7 +132,8 @@ export async function simulate(
         run.throttled++;
         run.throttledAtMs.push(clock.now());
       }
-      await clock.sleep(latencyInMs());
+      // A 429 comes from the throttle in front of the service, at once; Graph works only on what it accepted.
+      await clock.sleep((waitMs === 0 ? processingInMs() : 0) + latencyInMs());
       const retryAfterInMs = waitMs === 0 ? undefined : Math.ceil(waitMs);
       if (ticket) pacer?.settle(ticket, { throttled: waitMs > 0, retryAfterInMs });
       if (waitMs === 0) return true;

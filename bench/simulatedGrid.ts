@@ -1,6 +1,6 @@
 /**
  * `npm run bench:simulated [-- --shapes S --held-out --shares 0.3,0.5,0.9 --seeds 5 --partners 60
- * --latency 2-12 --stall 0 --sdk]`: scenario (d)'s grid in simulated time (bench/simulated.ts: the real pacer
+ * --latency 2-12 --stall 0 --processing 0-0 --sdk]`: scenario (d)'s grid in simulated time (bench/simulated.ts: the real pacer
  * against the emulator's real limits on a virtual clock), each row the worst of several latency seeds, in seconds
  * rather than the real run's hour; with `--sdk`, beside a client without a pacer that retries each 429 after its
  * `Retry-After` 3 times (the Graph JS SDK's default), its time where every seed completes and the most writes it
@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { HELD_OUT, SHAPES, shapeRow } from "./shapes";
 import { intuneAppLimits } from "../provider/graph/pacer";
 import { mostInWindow } from "./scale";
+import { msRange } from "../emulator/cli";
 import { simulate } from "./simulated";
 
 /** The (d) targets: wall ≤ 1.15 × the bound, 429s at most 5 %, no failure. */
@@ -29,12 +30,16 @@ async function main(): Promise<void> {
       latency: { type: "string", default: "2-12" },
       /** One leg in twenty takes up to this much longer, in ms (a busy machine). */
       stall: { type: "string", default: "0" },
+      /** Graph's own time on each request, quickest to longest, in ms: after it counted it, before it answers. */
+      processing: { type: "string", default: "0-0" },
       sdk: { type: "boolean", default: false },
     },
   });
   const specs = [values.shapes, ...(values["held-out"] ? [HELD_OUT] : [])].join(",").split(",");
   const partners = Number(values.partners);
-  const [fastest, slowest] = values.latency.split("-").map(Number);
+  const [latency, processing] = [msRange(values.latency), msRange(values.processing)];
+  if (!latency || !processing)
+    throw new Error("--latency and --processing are ranges of ms A-B, such as 20-200");
   let met = 0;
   let rows = 0;
   const sdk = values.sdk ? " ours' worst wall | SDK-like worst wall | SDK-like most writes in 20 s |" : "";
@@ -50,7 +55,12 @@ async function main(): Promise<void> {
       let failures = 0;
       const walls = { ours: 0, sdk: 0, sdkFailed: false, sdkMost: 0 };
       for (let seed = 1; seed <= Number(values.seeds); seed++) {
-        const options = { seed, latencyInMs: [fastest, slowest] as const, stallInMs: Number(values.stall) };
+        const options = {
+          seed,
+          latencyInMs: latency,
+          stallInMs: Number(values.stall),
+          processingInMs: processing,
+        };
         const run = await simulate(row.limits, partners, options);
         ratio = Math.max(ratio, run.wallInMs / run.boundInMs);
         throttled = Math.max(throttled, run.throttled / run.requests);

@@ -39,6 +39,8 @@ Starts a Graph + Entra emulator on loopback and prints the environment to export
   --onboarding-delay-ms N          optimistic: how long until a partner confirms onboarding by itself (5000)
   --onboarding-expiry-ms N         how long a pending onboarding request lasts (900000)
   --read-lag-ms N                  how long a created partner stays invisible to reads (0)
+  --processing-ms A-B              how long Graph works on each request it admits before answering, spread
+                                   between A and B ms (0-0); a 429 comes at once
   --no-throttle                    do not enforce Intune's request limits
   --limit-shape S                  how the limits count (how Graph counts is unconfirmed): sliding (default: no
                                    window holds more than the limit), fixed-first (fixed windows from the first
@@ -76,6 +78,7 @@ export async function main(
         "onboarding-delay-ms": { type: "string", default: "5000" },
         "onboarding-expiry-ms": { type: "string", default: "900000" },
         "read-lag-ms": { type: "string", default: "0" },
+        "processing-ms": { type: "string", default: "0-0" },
         "no-throttle": { type: "boolean", default: false },
         "limit-shape": { type: "string", default: "sliding" },
         "limit-window-ms": { type: "string", default: String(intuneLimits.windowMs) },
@@ -108,6 +111,11 @@ export async function main(
     err(`--limit-shape must be one of ${limitShapes.join(", ")}`);
     return 2;
   }
+  const processingMs = msRange(values["processing-ms"]);
+  if (!processingMs) {
+    err(`--processing-ms must be a range of milliseconds A-B with 0 <= A <= B, such as 50-400`);
+    return 2;
+  }
   const emulator = await startEmulator({
     profile,
     graphPort: Number(values["graph-port"]),
@@ -115,6 +123,7 @@ export async function main(
     onboardingDelayMs: realistic ? null : Number(values["onboarding-delay-ms"]),
     onboardingExpiryMs: Number(values["onboarding-expiry-ms"]),
     readLagMs: Number(values["read-lag-ms"]),
+    processingMs,
     throttle: values["no-throttle"]
       ? false
       : limitsAt(
@@ -159,4 +168,12 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+/** `A-B` as milliseconds `[A, B]`, with 0 <= A <= B; undefined otherwise. */
+export function msRange(text: string): [number, number] | undefined {
+  const match = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const [quickest, longest] = [Number(match[1]), Number(match[2])];
+  return quickest <= longest ? [quickest, longest] : undefined;
 }

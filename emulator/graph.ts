@@ -37,6 +37,11 @@ export interface GraphBehaviour {
   actionInWrongState: "noContent" | "badRequest";
   /** Adds properties this client does not know to every entity, as newer Graph versions do. */
   extraResponseProperties: boolean;
+  /**
+   * How long Graph works on a request it admitted before answering, in ms, spread evenly over this range (it
+   * counted the request against the limits on arrival); a 429 comes at once, from the throttle in front of it.
+   */
+  processingMs: readonly [number, number];
   // The unconfirmed alternatives of a real tenant (remote-assistance-api.md, "What a real tenant most likely holds").
   /** The service writes its own `onboardingUrl` when onboarding begins. */
   rewriteOnboardingUrl: boolean;
@@ -199,7 +204,17 @@ export class GraphService {
     const answer = store
       ? this.route(method, path, url, body, store, apiVersion, auth.tid)
       : error(403, "Forbidden", "The tenant has no Intune licence.");
-    if (!fault) return respond(answer);
+    if (!fault) {
+      const [quickest, longest] = behaviour.processingMs;
+      if (longest <= 0) return respond(answer);
+      setTimeout(
+        () => {
+          if (!res.destroyed) respond(answer);
+        },
+        quickest + Math.random() * (longest - quickest),
+      );
+      return;
+    }
     entry.status = answer.status;
     entry.committed = answer.committed;
     entry.fault = fault.kind;

@@ -110,6 +110,7 @@ export class Emulator {
     };
     this.behaviour = {
       pageSize: options.pageSize ?? 100,
+      processingMs: options.processingMs ?? [0, 0],
       patchStatus: options.patchStatus ?? 200,
       actionInWrongState: options.actionInWrongState ?? "noContent",
       extraResponseProperties: options.extraResponseProperties ?? true,

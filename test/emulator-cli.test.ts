@@ -48,6 +48,7 @@ describe("npm run emulator", function () {
       "--onboarding-delay-ms",
       "--onboarding-expiry-ms",
       "--read-lag-ms",
+      "--processing-ms",
       "--no-throttle",
       "--limit-shape",
       "--limit-window-ms",
@@ -65,6 +66,25 @@ describe("npm run emulator", function () {
     ])
       assert.ok(text.includes(`  ${flag}`), `--help lacks ${flag}`);
     assert.equal(alternatives.length, 6, "a new alternative needs its flag in --help");
+  });
+
+  it("refuses a --processing-ms that is not a range of milliseconds, saying what to give, and starts nothing", async () => {
+    for (const bad of ["400-50", "fast", "50"]) {
+      const child = spawn(
+        process.execPath,
+        [join(REPO_ROOT, "bin/emulator/cli.js"), "--processing-ms", bad],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let text = "";
+      child.stdout!.on("data", (d: Buffer) => (text += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (text += d.toString()));
+      const code = await new Promise<number | null>((ok) => child.once("exit", ok));
+      assert.equal(code, 2, bad);
+      assert.ok(text.includes("--processing-ms must be a range of milliseconds A-B"), text);
+      assert.ok(!text.includes("export "), `${bad}: it printed an environment`);
+    }
   });
 
   it("starts the realistic profile with Intune's row, and confirms its onboarding by hand at the printed URL", async () => {

@@ -3,7 +3,10 @@
  * benchmark can choose. One app's writes to one tenant, three per 1 s window (or a bucket at that rate).
  */
 import { strict as assert } from "node:assert";
+import fetch from "node-fetch";
+import { defaultTenantId } from "../emulator";
 import { limitShape, limitsAt, Throttle, type LimitShape } from "../emulator/throttle";
+import { tokensFor, useEmulator } from "./support/emulator";
 
 /** Limits of 3 writes per app per 1 s window (tenant limits out of the way). */
 function throttle(shape: LimitShape, countRejected = false): Throttle {
@@ -99,5 +102,36 @@ describe("the emulator's limit shapes", () => {
       countRejected: false,
     });
     assert.equal(limitsAt(0.01, 1_000).appWrites, 1, "never below one request");
+  });
+});
+
+describe("Graph's own time on what it admits (the emulator's processingMs)", function () {
+  this.timeout(30_000);
+  const emu = useEmulator({
+    processingMs: [300, 300],
+    throttle: { windowMs: 20_000, appWrites: 1, tenantWrites: 10, appAll: 100, tenantAll: 200 },
+  });
+
+  it("answers a request it admitted once its work is done, and a 429 at once", async () => {
+    const partner = emu().tenant(defaultTenantId).seed({ displayName: "Worked on" });
+    const token = await tokensFor(emu()).getToken();
+    const rename = async (displayName: string) => {
+      const startedAtMs = Date.now();
+      const res = await fetch(
+        `${emu().graphEndpoint}/beta/deviceManagement/remoteAssistancePartners/${partner.id}`,
+        {
+          method: "PATCH",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ displayName }),
+        },
+      );
+      return { status: res.status, inMs: Date.now() - startedAtMs };
+    };
+    const admitted = await rename("Worked on once");
+    const refused = await rename("Worked on twice");
+    assert.equal(admitted.status, 200);
+    assert.ok(admitted.inMs >= 300, `admitted, answered in ${admitted.inMs} ms`);
+    assert.equal(refused.status, 429);
+    assert.ok(refused.inMs < 150, `refused, answered in ${refused.inMs} ms`);
   });
 });
