@@ -23,6 +23,8 @@ import {
   MAX_IN_FLIGHT,
   Pacer,
   pacingDelayInMs,
+  reachedByMs,
+  reachOf,
   reckonedAnswerAtMs,
   refilled,
   smoothedRoundTripInMs,
@@ -32,6 +34,7 @@ import {
   type KindPacing,
   type PacingEvent,
   type PacingTicket,
+  type Reach,
   type Refusal,
   type Sent,
   WINDOW_MARGIN,
@@ -595,6 +598,111 @@ describe("capDelayInMs", () => {
   });
 });
 
+describe("the way to Graph (reachOf, reachedByMs)", () => {
+  it("bounds the way to Graph by the newest 429s' longest round trip only where accepted requests take at least twice as long", () => {
+    const table: [string, number[], number[], Reach][] = [
+      ["no 429 yet", [], [300, 320, 340, 360], { withinMs: Infinity, usualInMs: 2 * 340 }],
+      [
+        "Graph works on what it accepts",
+        [30, 40, 50],
+        [300, 320, 340, 360],
+        { withinMs: 50, usualInMs: 2 * 340 },
+      ],
+      [
+        "answers as fast as 429s (loopback)",
+        [5, 12, 9],
+        [8, 10, 14, 20],
+        { withinMs: Infinity, usualInMs: 2 * 14 },
+      ],
+      [
+        "lower quartile just under twice the bound",
+        [50, 160],
+        [300, 319, 600, 700],
+        { withinMs: Infinity, usualInMs: 2 * 600 },
+      ],
+      [
+        "lower quartile just at twice the bound",
+        [50, 160],
+        [320, 320, 600, 700],
+        { withinMs: 160, usualInMs: 2 * 600 },
+      ],
+      ["nothing accepted yet", [40], [], { withinMs: Infinity, usualInMs: Infinity }],
+    ];
+    for (const [name, throttled, accepted, expected] of table)
+      assert.deepEqual(reachOf(throttled, accepted), expected, name);
+  });
+
+  it("knows when a request reached Graph only while it is answered, or in flight, within a usual round trip", () => {
+    const reach: Reach = { withinMs: 50, usualInMs: 600 };
+    const table: [string, Sent, number, number | undefined][] = [
+      [
+        "accepted in a usual round trip: its send plus the bound",
+        { sentAtMs: 1_000, answeredAtMs: 1_400, usual: true, write: true },
+        1_400,
+        1_050,
+      ],
+      [
+        "answered sooner than the bound: its answer",
+        { sentAtMs: 1_000, answeredAtMs: 1_030, usual: true, write: true },
+        1_030,
+        1_030,
+      ],
+      [
+        "held up on its way: unknown (its answer is the bound)",
+        { sentAtMs: 1_000, answeredAtMs: 2_000, usual: false, write: true },
+        2_000,
+        undefined,
+      ],
+      ["in flight within a usual round trip", { sentAtMs: 1_000, write: true }, 1_600, 1_050],
+      [
+        "in flight longer than a usual round trip: held up, unknown",
+        { sentAtMs: 1_000, write: true },
+        1_601,
+        undefined,
+      ],
+    ];
+    for (const [name, e, nowMs, expected] of table)
+      assert.equal(reachedByMs(e, nowMs, reach), expected, name);
+    assert.equal(
+      reachedByMs({ sentAtMs: 0, answeredAtMs: 400, usual: true, write: true }, 400, {
+        withinMs: Infinity,
+        usualInMs: 600,
+      }),
+      undefined,
+      "unknown bound",
+    );
+  });
+
+  it("counts a window cap's request from when it reached Graph, and lets one more go once those in flight are there", () => {
+    const reach: Reach = { withinMs: 50, usualInMs: 1_000 };
+    const cap = { perWindow: 2, windowMs: 1_000 };
+    const sent: Sent[] = [
+      { sentAtMs: 0, answeredAtMs: 400, usual: true, write: true }, // reached Graph by 50
+      { sentAtMs: 100, answeredAtMs: 500, usual: true, write: true }, // by 150
+    ];
+    assert.equal(capDelayInMs(sent, 600, cap), 400 + 1_000 - 600, "from its answer");
+    assert.equal(
+      capDelayInMs(sent, 600, cap, undefined, reach),
+      50 + 1_000 - 600,
+      "from when it reached Graph",
+    );
+    // Ten per window: only the requests in flight hold the next one.
+    const s: KindPacing = {
+      ...startPacing(100, 0),
+      phase: "fitted",
+      cap: { perWindow: 10, windowMs: 1_000, rate: 10 / 1_000 },
+    };
+    const documented = { perWindow: 100, windowMs: 20_000 };
+    const four = [0, 10, 20, 30].map((sentAtMs): Sent => ({ sentAtMs, write: true }));
+    assert.equal(kindDelayInMs(s, four, 40, documented), Infinity, "until an answer");
+    assert.equal(
+      kindDelayInMs(s, four, 40, documented, 0, reach),
+      10,
+      "until the oldest has reached Graph, at 50",
+    );
+  });
+});
+
 describe("the pacer in simulated time against the emulator's limit shapes", () => {
   // A regression guard for the bench's grid (BENCHMARKS.md has the real runs): 40 partners' lives at once.
   const rows: [string, ThrottleLimits][] = [
@@ -616,6 +724,25 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
   for (const [name, limits] of rows)
     it(`stays within 1.15 × the bound with at most 5 % 429s: ${name}`, async () => {
       const run = await simulate(limits, 40);
+      assert.equal(run.failures, 0);
+      assert.ok(
+        run.wallInMs <= 1.15 * run.boundInMs,
+        `${(run.wallInMs / run.boundInMs).toFixed(2)} × the bound`,
+      );
+      assert.ok(run.throttled <= 0.05 * run.requests, `${run.throttled} of ${run.requests} answers 429`);
+    });
+
+  const worked: [string, ThrottleLimits][] = [
+    ["a sliding 1 s window at 50 %", limitsAt(0.5, 1_000, limitShape("sliding"))],
+    ["fixed 1 s windows from the first request at 90 %", limitsAt(0.9, 1_000, limitShape("fixed-first"))],
+    [
+      "a token bucket with a 1 s burst, reads counted against the write limit, at 90 %",
+      limitsAt(0.9, 20_000, limitShape("bucket", 1_000), false, true),
+    ],
+  ];
+  for (const [name, limits] of worked)
+    it(`stays within 1.15 × the bound where Graph works 50-400 ms on each request it accepts (10-30 ms each way): ${name}`, async () => {
+      const run = await simulate(limits, 40, { latencyInMs: [10, 30], processingInMs: [50, 400] });
       assert.equal(run.failures, 0);
       assert.ok(
         run.wallInMs <= 1.15 * run.boundInMs,

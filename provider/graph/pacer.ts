@@ -38,6 +38,11 @@
  *   from), and the next waits four times as long.
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
+ * - Where Graph works on the requests it accepted for much longer than it takes to answer a 429 (which it does at
+ *   once, in front of the service), the answer is late by that work: a request counts instead from when it
+ *   reached Graph at the latest, its send plus the newest 429s' longest round trip ({@link reachOf}), and once
+ *   there it is no longer in flight for the limit above. Not for a request held up on its way (one answered, or
+ *   still unanswered, later than a usual round trip), nor before the first 429.
  */
 
 /** How often a waiting request checks whether it may go meanwhile (an answer also wakes it). */
@@ -123,6 +128,13 @@ export const STALLED_AFTER_ROUND_TRIPS = 2;
  * within this share.
  */
 export const EXPLAINED_TOLERANCE = 0.1;
+/** The newest 429s' round trips kept, and the newest accepted requests' (see {@link reachOf}). */
+export const THROTTLED_ROUND_TRIPS_KEPT = 8;
+export const ACCEPTED_ROUND_TRIPS_KEPT = 32;
+/** Graph works on accepted requests when their lower quartile round trip is this many times the 429s' longest. */
+export const WORKED_ON_FACTOR = 2;
+/** A round trip longer than this many times the accepted requests' upper quartile was held up on its way. */
+export const USUAL_ROUND_TRIP_FACTOR = 2;
 
 /**
  * One refusal: Graph reopens at `reopensAtMs` (the 429's answer plus its `Retry-After`), having accepted the
@@ -279,18 +291,70 @@ export function refilled(s: KindPacing, documented: Cap, nowMs: number): KindPac
 }
 
 /**
- * How long until one more request fits `cap`, given the requests of the kind in the window; `Infinity` while
- * the cap is all in flight (an answer changes that). Given the round trip, in Graph's time instead: each request
- * counts from half way to its answer (in flight, half a round trip after its send), and the next one arrives
- * {@link ARRIVES_AT_SHARE} of a round trip after its send. Pure.
+ * What the pacer knows of the way to Graph: a request answered within `usualInMs` of its send (or in flight no
+ * longer) had reached Graph `withinMs` after it, at the latest. `withinMs` is `Infinity` while that is unknown
+ * or no better than the answer.
  */
-export function capDelayInMs(sent: readonly Sent[], nowMs: number, cap: Cap, roundTripInMs?: number): number {
+export interface Reach {
+  withinMs: number;
+  usualInMs: number;
+}
+
+/** Nothing known of the way to Graph: a request counts until its answer. */
+export const UNKNOWN_REACH: Reach = { withinMs: Infinity, usualInMs: Infinity };
+
+/**
+ * The way to Graph, from the newest 429s' round trips and the newest accepted requests'. Graph answers a 429 at
+ * once, before any work, so the longest of them bounds how long a request takes to reach it. Where accepted
+ * requests usually take much longer (their lower quartile {@link WORKED_ON_FACTOR} times that bound), Graph was
+ * working on them after counting them, and that bound is `withinMs`; otherwise the answer itself is as good a
+ * bound. A usual round trip is at most {@link USUAL_ROUND_TRIP_FACTOR} times the accepted upper quartile. Pure.
+ */
+export function reachOf(
+  throttledRoundTripsInMs: readonly number[],
+  acceptedRoundTripsInMs: readonly number[],
+): Reach {
+  const accepted = [...acceptedRoundTripsInMs].sort((a, b) => a - b);
+  const quartile = (q: number) => accepted[Math.floor(q * (accepted.length - 1))];
+  const usualInMs = accepted.length === 0 ? Infinity : USUAL_ROUND_TRIP_FACTOR * quartile(0.75);
+  const withinMs = Math.max(...throttledRoundTripsInMs);
+  const workedOn = throttledRoundTripsInMs.length > 0 && quartile(0.25) >= WORKED_ON_FACTOR * withinMs;
+  return { withinMs: workedOn ? withinMs : Infinity, usualInMs };
+}
+
+/**
+ * When Graph had the request at the latest, if the pacer knows ({@link Reach}): answered (accepted) in a usual
+ * round trip, or in flight for no longer than a usual one, `reach.withinMs` after its send, or its answer if
+ * that came sooner. Pure.
+ */
+export function reachedByMs(e: Sent, nowMs: number, reach: Reach): number | undefined {
+  if (!Number.isFinite(reach.withinMs)) return undefined;
+  const byMs = e.sentAtMs + reach.withinMs;
+  if (e.answeredAtMs !== undefined) return e.usual ? Math.min(e.answeredAtMs, byMs) : undefined;
+  return nowMs - e.sentAtMs <= reach.usualInMs ? byMs : undefined;
+}
+
+/**
+ * How long until one more request fits `cap`, given the requests of the kind in the window; `Infinity` while
+ * the cap is all in flight (an answer changes that). A request counts from its answer, or from when it reached
+ * Graph where the pacer knows ({@link reachedByMs}). Given the round trip, in Graph's time instead: each request
+ * counts from half way to its answer (in flight, half a round trip after its send; half way to reaching Graph,
+ * where known), and the next one arrives {@link ARRIVES_AT_SHARE} of a round trip after its send. Pure.
+ */
+export function capDelayInMs(
+  sent: readonly Sent[],
+  nowMs: number,
+  cap: Cap,
+  roundTripInMs?: number,
+  reach = UNKNOWN_REACH,
+): number {
   const limit = Math.max(1, Math.floor(cap.perWindow));
-  const countedAtMs = (s: Sent) =>
-    roundTripInMs === undefined
-      ? (s.answeredAtMs ?? Infinity)
-      : (s.sentAtMs + (s.answeredAtMs ?? s.sentAtMs + roundTripInMs)) / 2;
-  const arrivesAtMs = nowMs + (roundTripInMs ?? 0) * ARRIVES_AT_SHARE;
+  const countedAtMs = (s: Sent) => {
+    const reachedAtMs = reachedByMs(s, nowMs, reach);
+    if (roundTripInMs === undefined) return reachedAtMs ?? s.answeredAtMs ?? Infinity;
+    return (s.sentAtMs + (reachedAtMs ?? s.answeredAtMs ?? s.sentAtMs + roundTripInMs)) / 2;
+  };
+  const arrivesAtMs = nowMs + Math.min(roundTripInMs ?? 0, reach.withinMs) * ARRIVES_AT_SHARE;
   const leaving = sent
     .map((s) => countedAtMs(s) + cap.windowMs)
     .filter((at) => at > arrivesAtMs)
@@ -300,9 +364,9 @@ export function capDelayInMs(sent: readonly Sent[], nowMs: number, cap: Cap, rou
 
 /**
  * How long the kind's own pacing holds one more request, given its requests in the window: `Retry-After`, the
- * requests in flight, then the slow start's bucket or the fitted cap. A cap of one request (a bucket's) is held
- * in Graph's time, given the round trip: counted from each answer, it would send one request a round trip plus
- * its window. Pure.
+ * requests in flight (until answered, or until they reached Graph where the pacer knows: {@link reachedByMs}),
+ * then the slow start's bucket or the fitted cap. A cap of one request (a bucket's) is held in Graph's time,
+ * given the round trip: counted from each answer, it would send one request a round trip plus its window. Pure.
  */
 export function kindDelayInMs(
   s: KindPacing,
@@ -310,17 +374,24 @@ export function kindDelayInMs(
   nowMs: number,
   documented: Cap,
   roundTripInMs = 0,
+  reach = UNKNOWN_REACH,
 ): number {
-  const inFlight = sent.filter((e) => e.answeredAtMs === undefined).length;
+  // How long until each request in flight has reached Graph (Infinity: until its answer), soonest first.
+  const inFlight = sent
+    .filter((e) => e.answeredAtMs === undefined)
+    .map((e) => (reachedByMs(e, nowMs, reach) ?? Infinity) - nowMs)
+    .filter((inMs) => inMs > 0)
+    .sort((a, b) => a - b);
+  const most = nowMs < s.trialEndsAtMs ? PROBE_IN_FLIGHT : MAX_IN_FLIGHT;
   const own =
-    inFlight >= (nowMs < s.trialEndsAtMs ? PROBE_IN_FLIGHT : MAX_IN_FLIGHT)
-      ? Infinity
+    inFlight.length >= most
+      ? inFlight[inFlight.length - most]
       : s.phase === "starting"
         ? s.tokens >= 1
           ? 0
           : Math.ceil(((1 - s.tokens) * documented.windowMs) / documented.perWindow)
         : s.cap
-          ? capDelayInMs(sent, nowMs, s.cap, s.cap.perWindow === 1 ? roundTripInMs : undefined)
+          ? capDelayInMs(sent, nowMs, s.cap, s.cap.perWindow === 1 ? roundTripInMs : undefined, reach)
           : 0;
   return Math.max(own, s.pausedUntilMs - nowMs);
 }
@@ -555,6 +626,8 @@ export function afterLateThrottle(s: KindPacing, nowMs: number, retryAfterInMs =
 export interface Sent {
   sentAtMs: number;
   answeredAtMs?: number;
+  /** Answered in a usual round trip (see {@link Reach}), not held up on its way. */
+  usual?: boolean;
   write: boolean;
 }
 
@@ -632,6 +705,8 @@ export class Pacer {
   private roundTripInMs = 0;
   /** The last 429's answer. */
   private last429AtMs = -Infinity;
+  /** The newest round trips of 429s and of accepted requests ({@link reachOf}). */
+  private readonly roundTripsInMs = { throttled: [] as number[], accepted: [] as number[] };
   /** Throttle events met (a refusal each). */
   readonly stats = { throttleEvents: 0, answered: 0, throttled: 0 };
 
@@ -681,16 +756,20 @@ export class Pacer {
     }
     // Reckoned by the round trips before this one: a stall is not its own measure.
     const reckonedAtMs = reckonedAnswerAtMs(ticket.sentAtMs, now, this.roundTripInMs);
-    this.roundTripInMs = smoothedRoundTripInMs(this.roundTripInMs, now - ticket.sentAtMs);
+    const roundTripInMs = now - ticket.sentAtMs;
+    this.roundTripInMs = smoothedRoundTripInMs(this.roundTripInMs, roundTripInMs);
+    const usual = roundTripInMs <= this.reach().usualInMs;
+    const kept = answer.throttled ? this.roundTripsInMs.throttled : this.roundTripsInMs.accepted;
+    kept.push(roundTripInMs);
+    if (kept.length > (answer.throttled ? THROTTLED_ROUND_TRIPS_KEPT : ACCEPTED_ROUND_TRIPS_KEPT))
+      kept.shift();
     if (!answer.throttled) {
-      if (entry) entry.answeredAtMs = now;
+      if (entry) Object.assign(entry, { answeredAtMs: now, usual });
+      // When it reached Graph where the pacer knows, as the rest of a refusal's history; else half way to its answer.
+      const countedAtMs = (entry && reachedByMs(entry, now, this.reach())) ?? (ticket.sentAtMs + now) / 2;
       for (const kind of kindsOf(ticket.write)) {
         if (ticket.sentAtMs <= this.state[kind].throttledAtMs)
-          this.state[kind] = afterLateAccept(
-            this.state[kind],
-            (ticket.sentAtMs + now) / 2,
-            this.documented(kind),
-          );
+          this.state[kind] = afterLateAccept(this.state[kind], countedAtMs, this.documented(kind));
         this.state[kind] = afterAccepted(
           this.state[kind],
           this.documented(kind),
@@ -727,8 +806,16 @@ export class Pacer {
         this.state[kind] = refilled(this.state[kind], this.documented(kind), now);
       }
       const documented = pacingDelayInMs(this.sent, write, now, this.limits.windowMs, this.limits);
+      const reach = this.reach();
       const own = kinds.map((kind) =>
-        kindDelayInMs(this.state[kind], this.sentOf(kind), now, this.documented(kind), this.roundTripInMs),
+        kindDelayInMs(
+          this.state[kind],
+          this.sentOf(kind),
+          now,
+          this.documented(kind),
+          this.roundTripInMs,
+          reach,
+        ),
       );
       const delay = Math.max(documented, ...own);
       // The clock counts whole milliseconds: less than one is a rounding of the fitted window's.
@@ -790,10 +877,12 @@ export class Pacer {
   /**
    * When Graph accepted the kind's requests sent by `sentByMs` (since its fit began), answered in the documented
    * window before a reopening at `reopensAtMs` ({@link WINDOW_MARGIN} longer: the reopening is reckoned from an
-   * answer, the window's start was a request's arrival).
+   * answer, the window's start was a request's arrival): their answers, or when they reached Graph where the
+   * pacer knows ({@link reachedByMs}).
    */
   private acceptedBefore(kind: Kind, reopensAtMs: number, sentByMs: number): number[] {
     const { fittedFromMs } = this.state[kind];
+    const reach = this.reach();
     return this.sentOf(kind)
       .filter(
         (e) =>
@@ -802,7 +891,11 @@ export class Pacer {
           e.sentAtMs <= sentByMs &&
           e.sentAtMs >= fittedFromMs,
       )
-      .map((e) => e.answeredAtMs!);
+      .map((e) => reachedByMs(e, e.answeredAtMs!, reach) ?? e.answeredAtMs!);
+  }
+
+  private reach(): Reach {
+    return reachOf(this.roundTripsInMs.throttled, this.roundTripsInMs.accepted);
   }
 
   /** The kind's rate now, as requests per documented window. */
