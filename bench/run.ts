@@ -230,15 +230,17 @@ async function main(): Promise<void> {
     if (only.includes("d")) {
       const shares = values["shape-shares"].split(",").map(Number);
       const partners = Number(values["shape-partners"]);
-      const worked =
-        processingMs[1] > 0 ? `, Graph working ${processingMs.join("–")} ms on each request` : "";
-      print(`\n### (d) The limit's shape${worked}\n`);
-      if (worked)
+      // Graph's time on each admitted request, as "A–B", when the run gives one.
+      const workedMs = processingMs[1] > 0 ? processingMs.join("–") : undefined;
+      print(
+        `\n### (d) The limit's shape${workedMs ? `, Graph working ${workedMs} ms on each request` : ""}\n`,
+      );
+      if (workedMs)
         print(
-          `As below, with Graph working ${processingMs.join("–")} ms (evenly spread) on each request it admits before answering it, as a real tenant does (\`--processing-ms\`): it counted the request on arrival, and a 429 still comes at once.\n`,
+          `As below, with Graph working ${workedMs} ms (evenly spread) on each request it admits before answering it, as a real tenant does (\`--processing-ms\`): it counted the request on arrival, and a 429 still comes at once.\n`,
         );
       print(
-        `How Graph counts Intune's limits is unconfirmed. Each row: ${partners} partners in one tenant, each created, disconnected and destroyed (${partners * 5} writes), all at once, under limits at a share of the documented rates, counted in the shape and window of the row; the provider is configured with the documented budget and told nothing else. "every request" rows count reads against the write limit too; "changing" rows halve every limit a quarter of the way through the throttle bound and restore it half way (the bound follows the change). Rows run ${values["shape-parallel"]} at a time, each on an emulator of its own. Target: wall ≤ 1.15 × bound, 429s at most 5 %, 0 failures, 0 orphans; and no slower than the SDK from first request wherever the SDK completes. "most writes in a window": the most writes Graph accepted in any ${documented.windowMs / 1000} s of the run (Intune documents ${documented.writes}; ours never sends more).${worked ? "" : " docs/pacing.svg plots three rows at 50 %."}\n`,
+        `How Graph counts Intune's limits is unconfirmed. Each row: ${partners} partners in one tenant, each created, disconnected and destroyed (${partners * 5} writes), all at once, under limits at a share of the documented rates, counted in the shape and window of the row; the provider is configured with the documented budget and told nothing else. "every request" rows count reads against the write limit too; "changing" rows halve every limit a quarter of the way through the throttle bound and restore it half way (the bound follows the change). Rows run ${values["shape-parallel"]} at a time, each on an emulator of its own. Target: wall ≤ 1.15 × bound, 429s at most 5 %, 0 failures, 0 orphans; and no slower than the SDK from first request wherever the SDK completes. "most writes in a window": the most writes Graph accepted in any ${documented.windowMs / 1000} s of the run (Intune documents ${documented.writes}; ours never sends more).${workedMs ? "" : " docs/pacing.svg plots three rows at 50 %."}\n`,
       );
       print(
         "| rate | shape | window | counted | who | wall | bound | wall ÷ bound | requests | 429s | failures | orphans | most writes in a window | target met | no slower than the SDK |",
@@ -287,7 +289,7 @@ async function main(): Promise<void> {
           },
         ];
       });
-      if (panels.length > 0 && !worked)
+      if (panels.length > 0 && !workedMs)
         writeFileSync(join(__dirname, "..", "docs", "pacing.svg"), pacingSvg(panels));
     }
   }
