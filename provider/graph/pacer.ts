@@ -19,7 +19,9 @@
  *   fitted to the recent refusals ({@link fittedCap}): the rate Graph granted (measured over the longest
  *   history they share, as a delivery rate is, not a share of it after each loss, and no faster than its newest
  *   half, which leaves out what a bucket had stored), with the smallest burst that reaches that rate: a
- *   window's budget when the limit is a window, one request when it is a bucket.
+ *   window's budget when the limit is a window, one request when it is a bucket. The slow start's refusal is one
+ *   of them, whatever its `Retry-After`: the shape is not guessed from it (Graph's work on each request spreads
+ *   the start's last round, and a window's refusal then looked like a bucket's).
  * - A request sent before a throttle event and accepted after its refusal was recorded (held up on its way)
  *   joins that refusal's history at its midpoint, when that is before the reopening ({@link afterLateAccept}).
  * - A fitted cap Graph refused twice running, each time having granted less than it since the refusal before, is
@@ -90,9 +92,6 @@ export const NEWEST_RATE_FLOOR = 0.8;
 export const WINDOW_MARGIN = 0.015;
 /** A burst reaches the fitted rate when its own rate is within this share of it. */
 export const BURST_TOLERANCE = 0.05;
-/** A first `Retry-After` shorter than this many times the slow start's last burst (at least {@link MIN_BURST_IN_MS}) is a bucket's. */
-export const BUCKET_LIKE = 3;
-export const MIN_BURST_IN_MS = 20;
 /** A fitted cap grows after this many accepted requests of its kind without a 429 (fewer after a success). */
 export const GROW_AFTER = 32;
 /** The fewest accepted requests between two growths, and the most after failed ones. */
@@ -235,8 +234,6 @@ export interface KindPacing {
   /** Fitted: the recent refusals, and the cap fitted to them (or grown past them). */
   refusals: Refusal[];
   cap?: Cap & { rate: number };
-  /** When the slow start ended: later refusals count only requests sent since (its bursts hide a bucket's rate). */
-  fittedFromMs: number;
   /** The last throttle event (a refusal to record once Graph reopens), and when it reopens. */
   throttledAtMs: number;
   refusalPending: boolean;
@@ -266,7 +263,6 @@ export function startPacing(perWindow: number, nowMs: number): KindPacing {
     refilledAtMs: nowMs,
     accepted: 0,
     refusals: [],
-    fittedFromMs: -Infinity,
     throttledAtMs: -Infinity,
     refusalPending: false,
     pausedUntilMs: -Infinity,
@@ -536,15 +532,7 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   // slower rate the history holds (a window's fit is the rate sent in it, partly below that cap).
   const lasted = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
   const cap = lasted && fitted && fitted.rate < lasted.rate ? lasted : fitted;
-  // The slow start's last round went at once (the start as a whole spans a round trip per round). A
-  // `Retry-After` much longer than that round took is a window's rest, whose refusals the start belongs to; a
-  // shorter one is a bucket's next token, whose rate the start (drawn from the bucket's store) would overstate
-  // for as long as it stays in the history.
-  const lastBurst = [...acceptedAtMs].sort((x, y) => y - x).slice(0, Math.ceil(s.round ?? s.capacity));
-  const burstMs = lastBurst.length === 0 ? 0 : lastBurst[0] - lastBurst[lastBurst.length - 1];
-  const bucketLike = s.pausedUntilMs - s.throttledAtMs < BUCKET_LIKE * Math.max(MIN_BURST_IN_MS, burstMs);
-  const fittedFromMs = s.phase === "starting" ? (bucketLike ? s.pausedUntilMs : -Infinity) : s.fittedFromMs;
-  return { ...s, phase: "fitted", refusals, cap, fittedFromMs, refusalPending: false };
+  return { ...s, phase: "fitted", refusals, cap, refusalPending: false };
 }
 
 /**
@@ -875,21 +863,19 @@ export class Pacer {
   }
 
   /**
-   * When Graph accepted the kind's requests sent by `sentByMs` (since its fit began), answered in the documented
+   * When Graph accepted the kind's requests sent by `sentByMs`, answered in the documented
    * window before a reopening at `reopensAtMs` ({@link WINDOW_MARGIN} longer: the reopening is reckoned from an
    * answer, the window's start was a request's arrival): their answers, or when they reached Graph where the
    * pacer knows ({@link reachedByMs}).
    */
   private acceptedBefore(kind: Kind, reopensAtMs: number, sentByMs: number): number[] {
-    const { fittedFromMs } = this.state[kind];
     const reach = this.reach();
     return this.sentOf(kind)
       .filter(
         (e) =>
           e.answeredAtMs !== undefined &&
           e.answeredAtMs > reopensAtMs - (1 + WINDOW_MARGIN) * this.limits.windowMs &&
-          e.sentAtMs <= sentByMs &&
-          e.sentAtMs >= fittedFromMs,
+          e.sentAtMs <= sentByMs,
       )
       .map((e) => reachedByMs(e, e.answeredAtMs!, reach) ?? e.answeredAtMs!);
   }
