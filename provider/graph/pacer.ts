@@ -695,6 +695,8 @@ export class Pacer {
   private last429AtMs = -Infinity;
   /** The newest round trips of 429s and of accepted requests ({@link reachOf}). */
   private readonly roundTripsInMs = { throttled: [] as number[], accepted: [] as number[] };
+  /** The way to Graph they tell ({@link reachOf}), worked out once per answer. */
+  private reach: Reach = UNKNOWN_REACH;
   /** Throttle events met (a refusal each). */
   readonly stats = { throttleEvents: 0, answered: 0, throttled: 0 };
 
@@ -746,15 +748,16 @@ export class Pacer {
     const reckonedAtMs = reckonedAnswerAtMs(ticket.sentAtMs, now, this.roundTripInMs);
     const roundTripInMs = now - ticket.sentAtMs;
     this.roundTripInMs = smoothedRoundTripInMs(this.roundTripInMs, roundTripInMs);
-    const usual = roundTripInMs <= this.reach().usualInMs;
+    const usual = roundTripInMs <= this.reach.usualInMs;
     const kept = answer.throttled ? this.roundTripsInMs.throttled : this.roundTripsInMs.accepted;
     kept.push(roundTripInMs);
     if (kept.length > (answer.throttled ? THROTTLED_ROUND_TRIPS_KEPT : ACCEPTED_ROUND_TRIPS_KEPT))
       kept.shift();
+    this.reach = reachOf(this.roundTripsInMs.throttled, this.roundTripsInMs.accepted);
     if (!answer.throttled) {
       if (entry) Object.assign(entry, { answeredAtMs: now, usual });
       // When it reached Graph where the pacer knows, as the rest of a refusal's history; else half way to its answer.
-      const countedAtMs = (entry && reachedByMs(entry, now, this.reach())) ?? (ticket.sentAtMs + now) / 2;
+      const countedAtMs = (entry && reachedByMs(entry, now, this.reach)) ?? (ticket.sentAtMs + now) / 2;
       for (const kind of kindsOf(ticket.write)) {
         if (ticket.sentAtMs <= this.state[kind].throttledAtMs)
           this.state[kind] = afterLateAccept(this.state[kind], countedAtMs, this.documented(kind));
@@ -794,7 +797,6 @@ export class Pacer {
         this.state[kind] = refilled(this.state[kind], this.documented(kind), now);
       }
       const documented = pacingDelayInMs(this.sent, write, now, this.limits.windowMs, this.limits);
-      const reach = this.reach();
       const own = kinds.map((kind) =>
         kindDelayInMs(
           this.state[kind],
@@ -802,7 +804,7 @@ export class Pacer {
           now,
           this.documented(kind),
           this.roundTripInMs,
-          reach,
+          this.reach,
         ),
       );
       const delay = Math.max(documented, ...own);
@@ -869,7 +871,6 @@ export class Pacer {
    * pacer knows ({@link reachedByMs}).
    */
   private acceptedBefore(kind: Kind, reopensAtMs: number, sentByMs: number): number[] {
-    const reach = this.reach();
     return this.sentOf(kind)
       .filter(
         (e) =>
@@ -877,11 +878,7 @@ export class Pacer {
           e.answeredAtMs > reopensAtMs - (1 + WINDOW_MARGIN) * this.limits.windowMs &&
           e.sentAtMs <= sentByMs,
       )
-      .map((e) => reachedByMs(e, e.answeredAtMs!, reach) ?? e.answeredAtMs!);
-  }
-
-  private reach(): Reach {
-    return reachOf(this.roundTripsInMs.throttled, this.roundTripsInMs.accepted);
+      .map((e) => reachedByMs(e, e.answeredAtMs!, this.reach) ?? e.answeredAtMs!);
   }
 
   /** The kind's rate now, as requests per documented window. */
