@@ -865,10 +865,10 @@ export class Pacer {
   }
 
   /**
-   * When Graph accepted the kind's requests sent by `sentByMs`, answered in the documented
-   * window before a reopening at `reopensAtMs` ({@link WINDOW_MARGIN} longer: the reopening is reckoned from an
-   * answer, the window's start was a request's arrival): their answers, or when they reached Graph where the
-   * pacer knows ({@link reachedByMs}).
+   * When Graph accepted the kind's requests sent by `sentByMs`, answered in the documented window before a
+   * reopening at `reopensAtMs` ({@link WINDOW_MARGIN} longer: the reopening is reckoned from an answer, the
+   * window's start was a request's arrival): their answers, or when they reached Graph where the pacer knows
+   * ({@link reachedByMs}).
    */
   private acceptedBefore(kind: Kind, reopensAtMs: number, sentByMs: number): number[] {
     return this.sentOf(kind)
