@@ -28,7 +28,7 @@
  *   fitted to what Graph granted between those refusals instead ({@link grantedBetweenRefusals}): its history
  *   held a bucket's store, or a limit that fell since.
  * - A read's 429 is the all-requests limit's. A write's is too when that limit's refusals explain it (with it,
- *   their rate stays where it was: Graph counts every request against one limit); otherwise the write limit's.
+ *   their rate stays within 35 %: Graph counts every request against one limit); otherwise the write limit's.
  * - While that cap holds requests back and Graph answers no 429, it grows, rarely and briefly (a window's cap
  *   by its burst, in the same window; a bucket's by a shorter wait for its one request): by 25 % after
  *   {@link GROW_AFTER} accepted (or a few cap windows, whichever comes first), each further success twice the
@@ -124,9 +124,11 @@ export const GROWTH_QUIET_WINDOWS = 2;
 export const STALLED_AFTER_ROUND_TRIPS = 2;
 /**
  * A write's refusal is the all-requests limit's when, added to that limit's refusals, their fitted rate stays
- * within this share.
+ * within this share. Not a tenth: where Graph counts every request against one limit, a write cap fitted to a
+ * refusal told wrong slows what is sent, the next refusal's history is slower with it, and a tenth told that one
+ * wrong too. A write limit of its own is still told apart where it is under 65 % of that limit's rate.
  */
-export const EXPLAINED_TOLERANCE = 0.1;
+export const EXPLAINED_TOLERANCE = 0.35;
 /** The newest 429s' round trips kept, and the newest accepted requests' (see {@link reachOf}). */
 export const THROTTLED_ROUND_TRIPS_KEPT = 8;
 export const ACCEPTED_ROUND_TRIPS_KEPT = 32;
