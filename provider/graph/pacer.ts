@@ -5,10 +5,13 @@
  *
  * Each kind of request (writes, and all requests) is held to caps of one form, "at most `perWindow` in any
  * `windowMs`", a request counting from its send until a window after its answer (Graph counted it on arrival,
- * somewhere in between); a cap of one request (a bucket's), from half way to its answer, since counting from
- * the answer would send one request a round trip plus its window. A cap of that form, at the rate a limit
- * grants and with a burst it tolerates, is what a sliding window, fixed windows and a token bucket all admit.
- * - Intune's documented budget is one, always.
+ * somewhere in between). A cap of that form, at the rate a limit grants and with a burst it tolerates, is what
+ * a sliding window, fixed windows and a token bucket all admit.
+ * - Intune's documented budget is one, always, counted so.
+ * - A fitted cap counts in Graph's time instead: a request from half way to its answer, since counting from the
+ *   answer would lose a round trip a window (a bucket's cap of one request would send one a round trip plus its
+ *   window); but a window's request answered later than a usual round trip, which may have reached Graph late,
+ *   from its answer.
  * - Until the first 429, a slow start: a fiftieth of the budget at once, then rounds each 1.5 times the last,
  *   each released once Graph accepted the last, so that what fits the documented window goes at once and a
  *   tighter limit is met by a small overshoot.
@@ -337,7 +340,8 @@ export function reachedByMs(e: Sent, nowMs: number, reach: Reach): number | unde
  * the cap is all in flight (an answer changes that). A request counts from its answer, or from when it reached
  * Graph where the pacer knows ({@link reachedByMs}). Given the round trip, in Graph's time instead: each request
  * counts from half way to its answer (in flight, half a round trip after its send; half way to reaching Graph,
- * where known), and the next one arrives {@link ARRIVES_AT_SHARE} of a round trip after its send. Pure.
+ * where known), and the next one arrives {@link ARRIVES_AT_SHARE} of a round trip after its send; but a
+ * request of a window's cap answered later than a usual round trip counts from its answer. Pure.
  */
 export function capDelayInMs(
   sent: readonly Sent[],
@@ -350,6 +354,9 @@ export function capDelayInMs(
   const countedAtMs = (s: Sent) => {
     const reachedAtMs = reachedByMs(s, nowMs, reach);
     if (roundTripInMs === undefined) return reachedAtMs ?? s.answeredAtMs ?? Infinity;
+    // Held up on its way, it may have reached Graph late: a window's next burst would meet it there.
+    if (limit > 1 && reachedAtMs === undefined && s.answeredAtMs !== undefined && !s.usual)
+      return s.answeredAtMs;
     return (s.sentAtMs + (reachedAtMs ?? s.answeredAtMs ?? s.sentAtMs + roundTripInMs)) / 2;
   };
   const arrivesAtMs = nowMs + Math.min(roundTripInMs ?? 0, reach.withinMs) * ARRIVES_AT_SHARE;
@@ -363,8 +370,9 @@ export function capDelayInMs(
 /**
  * How long the kind's own pacing holds one more request, given its requests in the window: `Retry-After`, the
  * requests in flight (until answered, or until they reached Graph where the pacer knows: {@link reachedByMs}),
- * then the slow start's bucket or the fitted cap. A cap of one request (a bucket's) is held in Graph's time,
- * given the round trip: counted from each answer, it would send one request a round trip plus its window. Pure.
+ * then the slow start's bucket or the fitted cap, held in Graph's time given the round trip: counted from each
+ * answer, a bucket's cap of one request would send one a round trip plus its window, and a window's cap would
+ * lose a round trip a window. Pure.
  */
 export function kindDelayInMs(
   s: KindPacing,
@@ -389,7 +397,7 @@ export function kindDelayInMs(
           ? 0
           : Math.ceil(((1 - s.tokens) * documented.windowMs) / documented.perWindow)
         : s.cap
-          ? capDelayInMs(sent, nowMs, s.cap, s.cap.perWindow === 1 ? roundTripInMs : undefined, reach)
+          ? capDelayInMs(sent, nowMs, s.cap, roundTripInMs, reach)
           : 0;
   return Math.max(own, s.pausedUntilMs - nowMs);
 }
