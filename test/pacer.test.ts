@@ -748,28 +748,33 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       meetsTheTarget(run);
     });
 
-  it("stays within 1.15 × the bound with at most 5 % 429s under a sliding 5 s window at 90 %, on loopback with Graph working 50-400 ms on each request it accepts (seed 10)", async () => {
-    // Graph's work spread the start's last round over most of a second; its 2.1 s `Retry-After` was once taken
-    // for a bucket's next token, the start's history dropped, and the cap fitted to 2 writes a second (1.64 ×).
-    const limits = limitsAt(0.9, 5_000, limitShape("sliding"));
-    const run = await simulate(limits, 60, { seed: 10, latencyInMs: [1, 3], processingInMs: [50, 400] });
-    meetsTheTarget(run);
-  });
-
-  it("stays within 1.15 × the bound with at most 5 % 429s under a token bucket with a 1 s burst, reads counted against the write limit, at 90 %, on loopback with Graph working 50-400 ms on each request (seed 1)", async () => {
-    // A write's refusal once told for a write limit of its own slowed the writes, the next refusal's history of all
-    // requests was slower with them, and a tolerance of a tenth told that one for the write limit too (1.29 ×).
-    const limits = limitsAt(0.9, 20_000, limitShape("bucket", 1_000), false, true);
-    const run = await simulate(limits, 60, { seed: 1, latencyInMs: [1, 3], processingInMs: [50, 400] });
-    meetsTheTarget(run);
-  });
-
-  it("stays within 1.15 × the bound with at most 5 % 429s under fixed 2 s windows from the first request at 50 %, 20-200 ms each way (seed 1)", async () => {
-    // A window's cap counted each request until a window after its answer, and lost a round trip a window (1.19 ×).
-    const limits = limitsAt(0.5, 2_000, limitShape("fixed-first"));
-    const run = await simulate(limits, 60, { seed: 1, latencyInMs: [20, 200] });
-    meetsTheTarget(run);
-  });
+  // Runs that once missed, each in the seed that showed it (60 partners' lives), with what had gone wrong.
+  const regressions: [string, ThrottleLimits, Parameters<typeof simulate>[2]][] = [
+    [
+      // Graph's work spread the start's last round over most of a second; its 2.1 s `Retry-After` was once taken
+      // for a bucket's next token, the start's history dropped, and the cap fitted to 2 writes a second (1.64 ×).
+      "under a sliding 5 s window at 90 %, on loopback with Graph working 50-400 ms on each request it accepts (seed 10)",
+      limitsAt(0.9, 5_000, limitShape("sliding")),
+      { seed: 10, latencyInMs: [1, 3], processingInMs: [50, 400] },
+    ],
+    [
+      // A write's refusal once told for a write limit of its own slowed the writes, the next refusal's history of
+      // all requests was slower with them, and a tolerance of a tenth told that one for the write limit too (1.29 ×).
+      "under a token bucket with a 1 s burst, reads counted against the write limit, at 90 %, on loopback with Graph working 50-400 ms on each request (seed 1)",
+      limitsAt(0.9, 20_000, limitShape("bucket", 1_000), false, true),
+      { seed: 1, latencyInMs: [1, 3], processingInMs: [50, 400] },
+    ],
+    [
+      // A window's cap counted each request until a window after its answer, and lost a round trip a window (1.19 ×).
+      "under fixed 2 s windows from the first request at 50 %, 20-200 ms each way (seed 1)",
+      limitsAt(0.5, 2_000, limitShape("fixed-first")),
+      { seed: 1, latencyInMs: [20, 200] },
+    ],
+  ];
+  for (const [name, limits, options] of regressions)
+    it(`stays within 1.15 × the bound with at most 5 % 429s ${name}`, async () => {
+      meetsTheTarget(await simulate(limits, 60, options));
+    });
 
   it("gives partners up without the pacer (each 429 retried 3 times, as the SDK does) where the pacer meets the limit", async () => {
     const limits = limitsAt(0.5, 2_000, limitShape("sliding"));

@@ -355,8 +355,7 @@ export function capDelayInMs(
     const reachedAtMs = reachedByMs(s, nowMs, reach);
     if (roundTripInMs === undefined) return reachedAtMs ?? s.answeredAtMs ?? Infinity;
     // Held up on its way, it may have reached Graph late: a window's next burst would meet it there.
-    if (limit > 1 && reachedAtMs === undefined && s.answeredAtMs !== undefined && !s.usual)
-      return s.answeredAtMs;
+    if (limit > 1 && s.answeredAtMs !== undefined && !s.usual) return s.answeredAtMs;
     return (s.sentAtMs + (reachedAtMs ?? s.answeredAtMs ?? s.sentAtMs + roundTripInMs)) / 2;
   };
   const arrivesAtMs = nowMs + Math.min(roundTripInMs ?? 0, reach.withinMs) * ARRIVES_AT_SHARE;
@@ -370,9 +369,8 @@ export function capDelayInMs(
 /**
  * How long the kind's own pacing holds one more request, given its requests in the window: `Retry-After`, the
  * requests in flight (until answered, or until they reached Graph where the pacer knows: {@link reachedByMs}),
- * then the slow start's bucket or the fitted cap, held in Graph's time given the round trip: counted from each
- * answer, a bucket's cap of one request would send one a round trip plus its window, and a window's cap would
- * lose a round trip a window. Pure.
+ * then the slow start's bucket or the fitted cap, held in Graph's time given the round trip ({@link
+ * capDelayInMs}). Pure.
  */
 export function kindDelayInMs(
   s: KindPacing,
