@@ -19,6 +19,11 @@ export interface ThrottleLimits {
   /** Whether a request answered 429 counts against the limit as well. Default false. */
   countRejected?: boolean;
   /**
+   * One limit for every request: reads count against the write limit too. The all-requests limits (`tenantAll`,
+   * `appAll`) are then that limit, and writes are not counted apart. Default false.
+   */
+  everyRequest?: boolean;
+  /**
    * Limits that change during the run (another app of the tenant starting and stopping): from `fromMs` after the
    * first request, every limit at `share` of itself (at least one request).
    */
@@ -90,6 +95,7 @@ export function limitsAt(
     appAll: per(everyRequest ? intuneLimits.appWrites : intuneLimits.appAll),
     shape,
     countRejected,
+    ...(everyRequest ? { everyRequest } : {}),
   };
 }
 
@@ -125,7 +131,8 @@ export class Throttle {
       [`all|${tenantId}`, l.tenantAll],
       [`all|${tenantId}|${appId}`, l.appAll],
     ];
-    if (write) keys.push([`write|${tenantId}`, l.tenantWrites], [`write|${tenantId}|${appId}`, l.appWrites]);
+    if (write && !l.everyRequest)
+      keys.push([`write|${tenantId}`, l.tenantWrites], [`write|${tenantId}|${appId}`, l.appWrites]);
     const counters = keys.map(([key, limit]) => ({
       counter: this.counter(key),
       limit: Math.max(1, Math.round(limit * share)),

@@ -91,6 +91,18 @@ describe("the emulator's limit shapes", () => {
     assert.deepEqual([every.appAll, every.appWrites, every.tenantAll, every.tenantWrites], [5, 5, 10, 10]);
   });
 
+  it("holds every request to one limit when every request counts: writes have no windows of their own", () => {
+    // 3 per 2 s window from the first request (a read at 0), 429s counting: [0, 2 s) then [2 s, 4 s). Writes
+    // counted apart, in windows from the first write, would refuse those at 2 s and after: [1.5 s, 3.5 s) would
+    // hold 3 already, the one refused at 1.7 s among them.
+    const t = new Throttle(limitsAt(0.3, 2_000, limitShape("fixed-first"), true, true));
+    assert.equal(t.admit("t", "app", false, 0), 0);
+    const writes = [1_500, 1_600, 1_700, 2_000, 2_100, 2_200, 2_300].map((at) =>
+      t.admit("t", "app", true, at),
+    );
+    assert.deepEqual(writes, [0, 0, 300, 0, 0, 0, 1_700]);
+  });
+
   it("scales the documented limits to a share of their rate in windows of any length", () => {
     assert.deepEqual(limitsAt(0.5, 2_000), {
       windowMs: 2_000,
