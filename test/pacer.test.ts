@@ -316,7 +316,7 @@ describe("the pacing of one kind of request (pure)", () => {
       assert.equal(grantedBetweenRefusals(refusals, 1 / 400, documented), expected, name);
   });
 
-  it("refits a growth Graph refused no slower than the cap it grew from, and a refused fit to its refusals", () => {
+  it("falls back from a growth Graph refused to the cap it grew from, and refits a refused fit to its refusals", () => {
     const from = { perWindow: 4, windowMs: 1_000, rate: 4 / 1_000 };
     const fitted: KindPacing = {
       ...startPacing(100, 0),
@@ -336,6 +336,16 @@ describe("the pacing of one kind of request (pure)", () => {
       fittedCap([refusal(10_000, slow)], documented),
       "the fit refused: fitted to the refusal",
     );
+    // Four in the 0.7 s before the reopening: a fixed window's refusal met late in the window, or a bucket's refill.
+    const late = [9_300, 9_400, 9_500, 9_600];
+    const faster = fittedCap([refusal(10_000, late)], documented)!;
+    const reopened = (s: KindPacing) => afterReopening(afterThrottle(s, 9_900, 100), late, documented).cap;
+    assert.ok(faster.rate > from.rate);
+    assert.deepEqual(reopened(grown), from, "a window's growth refused: not faster either");
+    const bucket = { perWindow: 1, windowMs: 400, rate: 1 / 400 };
+    const grownBucket = afterAccepted({ ...fitted, cap: bucket }, documented, 0, 1_000);
+    assert.deepEqual([grownBucket.grown, grownBucket.grewFrom], [true, bucket]);
+    assert.deepEqual(reopened(grownBucket), faster, "a bucket's growth refused: its faster refill");
   });
 
   it("marks a refusal of the fitted cap, not of the slow start or of a growth", () => {
@@ -769,6 +779,13 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       "under fixed 2 s windows from the first request at 50 %, 20-200 ms each way (seed 1)",
       limitsAt(0.5, 2_000, limitShape("fixed-first")),
       { seed: 1, latencyInMs: [20, 200] },
+    ],
+    [
+      // A refused growth took a faster refit: its refusal, met late in a fixed window, measured a shorter window
+      // than Graph's, and a later burst went in the same window as the one before (20 of 381 answers 429).
+      "under fixed 2 s windows from the first request at 30 %, on loopback (seed 1)",
+      limitsAt(0.3, 2_000, limitShape("fixed-first")),
+      { seed: 1, latencyInMs: [1, 3] },
     ],
   ];
   for (const [name, limits, options] of regressions)

@@ -39,8 +39,8 @@
  *   this pacer's 429s stay under {@link GROWTH_429_BUDGET} of its answers or it had none for two documented
  *   windows. A growth is on trial for a whole window of the cap it grew from (a window's limit refuses it only
  *   once its next burst goes); one that lasts disproves the refusals it exceeded (the limit rose: another app
- *   stopped) and they are forgotten; one that draws a 429 is refitted from it (no slower than the cap it grew
- *   from), and the next waits four times as long.
+ *   stopped) and they are forgotten; one that draws a 429 falls back to the cap it grew from (a bucket's is
+ *   refitted, no slower), and the next waits four times as long.
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
  * - Where Graph works on the requests it accepted for much longer than it takes to answer a 429 (which it does at
@@ -521,7 +521,8 @@ export function afterThrottle(
 /**
  * Once Graph reopened after a throttle event: the refusal joins the recent ones (the documented window's, at
  * most {@link MAX_REFUSALS}), and the kind is paced by the cap fitted to them (the last one stays when Graph had
- * accepted nothing of the kind). `acceptedAtMs`: answers of the kind's accepted requests sent before the event. Pure.
+ * accepted nothing of the kind; a growth refused falls back to the cap it grew from, a bucket's to no slower).
+ * `acceptedAtMs`: answers of the kind's accepted requests sent before the event. Pure.
  */
 export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], documented: Cap): KindPacing {
   const refusal: Refusal = {
@@ -536,10 +537,12 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
     .slice(-MAX_REFUSALS);
   // A refusal after nothing of the kind was accepted says nothing of its limit (another one refused it).
   const fitted = fittedCap(refusals, documented) ?? s.cap;
-  // A growth refused falls back no lower than the cap it grew from, which Graph had granted until then, whatever
-  // slower rate the history holds (a window's fit is the rate sent in it, partly below that cap).
+  // A growth refused falls back to the cap it grew from, which Graph had granted until then: not to a slower fit
+  // (a window's history is the rate sent in it, partly below that cap), nor to a faster one where the cap holds a
+  // burst (a fixed window's refusal met late in the window measures less than the window). A bucket's cap (one
+  // request) takes a faster fit: the refill it measured, of a limit that rose.
   const lasted = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
-  const cap = lasted && fitted && fitted.rate < lasted.rate ? lasted : fitted;
+  const cap = lasted && fitted && (lasted.perWindow > 1 || fitted.rate < lasted.rate) ? lasted : fitted;
   return { ...s, phase: "fitted", refusals, cap, refusalPending: false };
 }
 
