@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { shapeRow } from "../bench/shapes";
 import { simulate, type SimulatedRun, VirtualClock } from "../bench/simulated";
 import { limitShape, limitsAt, type ThrottleLimits } from "../emulator/throttle";
 import {
@@ -29,6 +30,7 @@ import {
   refilled,
   smoothedRoundTripInMs,
   startPacing,
+  stretchedWindowMs,
   systemClock,
   type Cap,
   type KindPacing,
@@ -346,6 +348,48 @@ describe("the pacing of one kind of request (pure)", () => {
     const grownBucket = afterAccepted({ ...fitted, cap: bucket }, documented, 0, 1_000);
     assert.deepEqual([grownBucket.grown, grownBucket.grewFrom], [true, bucket]);
     assert.deepEqual(reopened(grownBucket), faster, "a bucket's growth refused: its faster refill");
+  });
+
+  it("grows a window's cap next by a shorter window when its refused burst growth shows the window stretched", () => {
+    // Three a window granted since the limit was lower (2.8 s); four sent in it, and Graph reopened 2 s after the
+    // third newest accepted: a 2 s window.
+    const burst = [5_200, 5_210, 5_220, 8_000, 8_010, 8_020];
+    const grownFrom = (from: Cap & { rate: number }, perWindow: number): KindPacing => ({
+      ...startPacing(100, 0),
+      phase: "fitted",
+      cap: { ...from, perWindow, rate: perWindow / from.windowMs },
+      grewFrom: from,
+      grown: true,
+    });
+    const cap = (perWindow: number, windowMs: number) => ({
+      perWindow,
+      windowMs,
+      rate: perWindow / windowMs,
+    });
+    const table: [string, KindPacing, number | undefined][] = [
+      ["3 per 2.8 s grown to 4, refused", grownFrom(cap(3, 2_800), 4), (1 + WINDOW_MARGIN) * 2_000],
+      [
+        "3 per 2.4 s grown to 4: within a fifth, as a fixed window's refusal met late in its window",
+        grownFrom(cap(3, 2_400), 4),
+        undefined,
+      ],
+      ["the fit refused, not a growth", { ...grownFrom(cap(3, 2_800), 3), grown: false }, undefined],
+      ["a bucket's growth (one request, a shorter wait)", grownFrom(cap(1, 800), 1), undefined],
+    ];
+    for (const [name, s, expected] of table) {
+      const thrown = afterThrottle(s, 8_100, 1_900);
+      assert.equal(stretchedWindowMs(thrown, refusal(10_000, burst)), expected, name);
+    }
+    const reopened = afterReopening(afterThrottle(table[0][1], 8_100, 1_900), burst, documented);
+    assert.deepEqual(reopened.cap, cap(3, 2_800), "the refused growth falls back");
+    const next = afterAccepted(
+      { ...reopened, held: true, sinceChange: reopened.growAfter },
+      documented,
+      0,
+      12_000,
+    );
+    assert.deepEqual(next.cap, cap(3, (1 + WINDOW_MARGIN) * 2_000), "then grows to the window it measured");
+    assert.equal(next.shorterWindowMs, undefined, "once");
   });
 
   it("marks a refusal of the fitted cap, not of the slow start or of a growth", () => {
@@ -786,6 +830,13 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       "under fixed 2 s windows from the first request at 30 %, on loopback (seed 1)",
       limitsAt(0.3, 2_000, limitShape("fixed-first")),
       { seed: 1, latencyInMs: [1, 3] },
+    ],
+    [
+      // The cap fitted while the limit was halved kept its longer window (3 per 2.8 s) once the limit was restored:
+      // each growth, a larger burst in that window, put 4 in Graph's 2 s, and fell back (1.27 ×).
+      "under a sliding 2 s window halved and restored, at 30 %, 10-30 ms each way with Graph working 50-400 ms on each request (seed 1)",
+      shapeRow("change:sliding:2000", 0.3, 60).limits,
+      { seed: 1, latencyInMs: [10, 30], processingInMs: [50, 400] },
     ],
   ];
   for (const [name, limits, options] of regressions)
