@@ -351,37 +351,46 @@ describe("the pacing of one kind of request (pure)", () => {
   });
 
   it("grows a window's cap next by a shorter window when its refused burst growth shows the window stretched", () => {
-    // Three a window granted since the limit was lower (2.8 s); four sent in it, and Graph reopened 2 s after the
-    // third newest accepted: a 2 s window.
+    // Grown from 3 per 2.8 s (fitted while the limit was lower) to 4, and refused: Graph reopened 2 s after the
+    // third newest accepted, a 2 s window.
     const burst = [5_200, 5_210, 5_220, 8_000, 8_010, 8_020];
-    const grownFrom = (from: Cap & { rate: number }, perWindow: number): KindPacing => ({
-      ...startPacing(100, 0),
-      phase: "fitted",
-      cap: { ...from, perWindow, rate: perWindow / from.windowMs },
-      grewFrom: from,
-      grown: true,
-    });
     const cap = (perWindow: number, windowMs: number) => ({
       perWindow,
       windowMs,
       rate: perWindow / windowMs,
     });
-    const table: [string, KindPacing, number | undefined][] = [
-      ["3 per 2.8 s grown to 4, refused", grownFrom(cap(3, 2_800), 4), (1 + WINDOW_MARGIN) * 2_000],
+    const table: [string, Cap, Cap, number | undefined][] = [
+      ["3 per 2.8 s grown to 4", cap(4, 2_800), cap(3, 2_800), (1 + WINDOW_MARGIN) * 2_000],
       [
         "3 per 2.4 s grown to 4: within a fifth, as a fixed window's refusal met late in its window",
-        grownFrom(cap(3, 2_400), 4),
+        cap(4, 2_400),
+        cap(3, 2_400),
         undefined,
       ],
-      ["the fit refused, not a growth", { ...grownFrom(cap(3, 2_800), 3), grown: false }, undefined],
-      ["a bucket's growth (one request, a shorter wait)", grownFrom(cap(1, 800), 1), undefined],
+      ["a window shortened already", cap(3, 2_030), cap(3, 2_800), undefined],
+      ["a bucket's (one request, a shorter wait)", cap(1, 600), cap(1, 800), undefined],
     ];
-    for (const [name, s, expected] of table) {
-      const thrown = afterThrottle(s, 8_100, 1_900);
-      assert.equal(stretchedWindowMs(thrown, refusal(10_000, burst)), expected, name);
-    }
-    const reopened = afterReopening(afterThrottle(table[0][1], 8_100, 1_900), burst, documented);
-    assert.deepEqual(reopened.cap, cap(3, 2_800), "the refused growth falls back");
+    for (const [name, grown, from, expected] of table)
+      assert.equal(stretchedWindowMs(grown, from, refusal(10_000, burst)), expected, name);
+    const grown: KindPacing = {
+      ...startPacing(100, 0),
+      phase: "fitted",
+      cap: cap(4, 2_800),
+      grewFrom: cap(3, 2_800),
+      grown: true,
+    };
+    const reopened = afterReopening(afterThrottle(grown, 8_100, 1_900), burst, documented);
+    assert.deepEqual(
+      [reopened.cap, reopened.shorterWindowMs],
+      [cap(3, 2_800), (1 + WINDOW_MARGIN) * 2_000],
+      "the refused growth falls back, its window measured",
+    );
+    const refusedFit = afterReopening(
+      afterThrottle({ ...grown, grown: false }, 8_100, 1_900),
+      burst,
+      documented,
+    );
+    assert.equal(refusedFit.shorterWindowMs, undefined, "the fit refused, not a growth");
     const next = afterAccepted(
       { ...reopened, held: true, sinceChange: reopened.growAfter },
       documented,

@@ -563,24 +563,17 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   // request) takes a faster fit: the refill it measured, of a limit that rose.
   const lasted = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
   const cap = lasted && fitted && (lasted.perWindow > 1 || fitted.rate < lasted.rate) ? lasted : fitted;
-  return {
-    ...s,
-    phase: "fitted",
-    refusals,
-    cap,
-    refusalPending: false,
-    shorterWindowMs: stretchedWindowMs(s, refusal),
-  };
+  const shorterWindowMs = lasted && s.cap ? stretchedWindowMs(s.cap, lasted, refusal) : undefined;
+  return { ...s, phase: "fitted", refusals, cap, refusalPending: false, shorterWindowMs };
 }
 
 /**
- * When Graph refused a growth of a window's burst (`s.cap` grown from `s.grewFrom`), the window its `refusal`
- * measured for the burst it grew from ({@link WINDOW_MARGIN} longer), if that is within {@link
- * STRETCHED_WINDOW_SHARE} of the window: the window the next growth shortens the cap's to. Pure.
+ * When Graph refused a window's burst grown (`grown` from `from`), the window its `refusal` measured for the
+ * burst it grew from ({@link WINDOW_MARGIN} longer), if that is within {@link STRETCHED_WINDOW_SHARE} of the
+ * window: the window the next growth shortens the cap's to. Pure.
  */
-export function stretchedWindowMs(s: KindPacing, refusal: Refusal): number | undefined {
-  const from = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
-  if (!from || !s.cap || from.perWindow < 2 || s.cap.perWindow <= from.perWindow) return undefined;
+export function stretchedWindowMs(grown: Cap, from: Cap, refusal: Refusal): number | undefined {
+  if (from.perWindow < 2 || grown.perWindow <= from.perWindow) return undefined;
   const burstAtMs = refusal.acceptedAtMs[from.perWindow - 1];
   if (burstAtMs === undefined) return undefined;
   const windowMs = (1 + WINDOW_MARGIN) * (refusal.reopensAtMs - burstAtMs);
