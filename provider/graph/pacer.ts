@@ -458,7 +458,7 @@ export function afterAccepted(
     cap:
       s.shorterWindowMs === undefined
         ? grownCap(s.cap, s.growth, documented)
-        : shortenedCap(s.cap, s.shorterWindowMs, documented),
+        : capAt(s.cap.perWindow, s.cap.perWindow / s.shorterWindowMs, documented),
     shorterWindowMs: undefined,
     refusals: s.grown ? [] : s.refusals,
     sinceChange: 0,
@@ -493,20 +493,15 @@ export function grownCap(
   share: number,
   documented: Cap,
 ): Cap & { rate: number } {
-  const most = documented.perWindow / documented.windowMs;
-  if (cap.perWindow > 1) {
-    const perWindow = Math.max(cap.perWindow + 1, Math.floor(cap.perWindow * (1 + share)));
-    const rate = Math.min(perWindow / cap.windowMs, most);
-    return { perWindow, windowMs: perWindow / rate, rate };
-  }
-  const rate = Math.min(cap.rate * (1 + share), most);
-  return { perWindow: cap.perWindow, windowMs: cap.perWindow / rate, rate };
+  if (cap.perWindow <= 1) return capAt(cap.perWindow, cap.rate * (1 + share), documented);
+  const perWindow = Math.max(cap.perWindow + 1, Math.floor(cap.perWindow * (1 + share)));
+  return capAt(perWindow, perWindow / cap.windowMs, documented);
 }
 
-/** `cap`'s burst in `windowMs` instead, never above the documented rate. Pure. */
-export function shortenedCap(cap: Cap, windowMs: number, documented: Cap): Cap & { rate: number } {
-  const rate = Math.min(cap.perWindow / windowMs, documented.perWindow / documented.windowMs);
-  return { perWindow: cap.perWindow, windowMs: cap.perWindow / rate, rate };
+/** `perWindow` requests at `rate` (their window follows), never above the documented rate. Pure. */
+function capAt(perWindow: number, rate: number, documented: Cap): Cap & { rate: number } {
+  const atMost = Math.min(rate, documented.perWindow / documented.windowMs);
+  return { perWindow, windowMs: perWindow / atMost, rate: atMost };
 }
 
 /**
@@ -561,9 +556,9 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   // (a window's history is the rate sent in it, partly below that cap), nor to a faster one where the cap holds a
   // burst (a fixed window's refusal met late in the window measures less than the window). A bucket's cap (one
   // request) takes a faster fit: the refill it measured, of a limit that rose.
-  const lasted = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
-  const cap = lasted && fitted && (lasted.perWindow > 1 || fitted.rate < lasted.rate) ? lasted : fitted;
-  const shorterWindowMs = lasted && s.cap ? stretchedWindowMs(s.cap, lasted, refusal) : undefined;
+  const from = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
+  const cap = from && fitted && (from.perWindow > 1 || fitted.rate < from.rate) ? from : fitted;
+  const shorterWindowMs = from && s.cap ? stretchedWindowMs(s.cap, from, refusal) : undefined;
   return { ...s, phase: "fitted", refusals, cap, refusalPending: false, shorterWindowMs };
 }
 
