@@ -28,8 +28,8 @@ export const SHAPES = [
   "change:bucket:1000",
 ].join(",");
 /**
- * Shapes the pacer is checked against in simulation only, never tuned on: other windows and bursts, and the
- * variants on other shapes.
+ * Shapes the pacer is checked against, never tuned on: other windows and bursts, and the variants on other
+ * shapes (`npm run bench:simulated -- --held-out`; real: `npm run bench -- --only d --held-out`).
  */
 export const HELD_OUT = [
   "sliding:3000",
