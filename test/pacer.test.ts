@@ -10,6 +10,7 @@ import {
   afterThrottle,
   capDelayInMs,
   explainsRefusal,
+  fellFrom,
   FIRST_GROWTH,
   GROWTH_FACTOR,
   GROWTH_429_BUDGET,
@@ -399,6 +400,67 @@ describe("the pacing of one kind of request (pure)", () => {
     );
     assert.deepEqual(next.cap, cap(3, (1 + WINDOW_MARGIN) * 2_000), "then grows to the window it measured");
     assert.equal(next.shorterWindowMs, undefined, "once");
+  });
+
+  it("goes back to the cap Graph granted before a long window's limit fell, one of its windows after the fall", () => {
+    const cap = (perWindow: number, windowMs: number) => ({
+      perWindow,
+      windowMs,
+      rate: perWindow / windowMs,
+    });
+    const before = cap(90, 20_300);
+    const fitted: KindPacing = { ...startPacing(100, 0), phase: "fitted", cap: before };
+    // Graph refused the 90 per 20.3 s at 20 s, having granted 49 in the 20 s before it reopened at 25 s: a fall.
+    const fell = [...Array(49).keys()].map((i) => 5_000 + 100 * i);
+    const reopened = afterReopening(afterThrottle(fitted, 20_000, 5_000), fell, documented);
+    assert.ok(reopened.cap!.rate < 0.8 * before.rate, "refitted to the fallen limit");
+    assert.deepEqual(reopened.fellFrom, before, "remembers the cap before the fall");
+    const due = { ...reopened, held: true, sinceChange: GROW_AFTER };
+    assert.deepEqual(
+      afterAccepted(due, documented, 0, 20_000 + reopened.cap!.windowMs - 1).cap,
+      reopened.cap,
+      "no growth in the window the fallen limit was measured in",
+    );
+    const back = afterAccepted(due, documented, 0, 20_000 + reopened.cap!.windowMs);
+    assert.deepEqual(
+      [back.cap, back.grewFrom, back.grown, back.fellFrom],
+      [before, reopened.cap, true, undefined],
+      "then straight back to it, on trial as any growth, once",
+    );
+    // Refused: the growth falls back to the fallen cap, and the fall is forgotten (growths go by 25 % again).
+    const refused = afterReopening(afterThrottle(back, 50_000, 1_000), fell, documented);
+    assert.deepEqual([refused.cap, refused.fellFrom], [reopened.cap, undefined]);
+
+    const refusedFit = afterThrottle(fitted, 20_000, 5_000);
+    const table: [string, KindPacing, Cap & { rate: number }, (Cap & { rate: number }) | undefined][] = [
+      ["a fall to 49 per 20.9 s", refusedFit, cap(49, 20_900), before],
+      [
+        "a refit within a fifth of the refused cap: noise, not a fall",
+        refusedFit,
+        cap(75, 20_300),
+        undefined,
+      ],
+      [
+        "a fall to a short window: one growth a window finds a restored limit soon enough",
+        { ...refusedFit, cap: cap(10, 2_000) },
+        cap(4, 2_000),
+        undefined,
+      ],
+      [
+        "a higher cap remembered from an earlier fall is kept",
+        { ...refusedFit, cap: cap(49, 20_900), fellFrom: before },
+        cap(30, 20_900),
+        before,
+      ],
+      [
+        "the slow start's refusal",
+        afterThrottle(startPacing(100, 0), 20_000, 5_000),
+        cap(49, 20_900),
+        undefined,
+      ],
+    ];
+    for (const [name, s, refit, expected] of table)
+      assert.deepEqual(fellFrom(s, refit, documented), expected, name);
   });
 
   it("marks a refusal of the fitted cap, not of the slow start or of a growth", () => {
@@ -846,6 +908,13 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       "under a sliding 2 s window halved and restored, at 30 %, 10-30 ms each way with Graph working 50-400 ms on each request (seed 1)",
       shapeRow("change:sliding:2000", 0.3, 60).limits,
       { seed: 1, latencyInMs: [10, 30], processingInMs: [50, 400] },
+    ],
+    [
+      // A growth tried while the limit was halved drew a 16.9 s `Retry-After`, past the restoring, and from then
+      // the cap grew by a quarter a 20 s window: the last writes waited for a fourth window (1.19 ×).
+      "under a sliding 20 s window halved and restored, at 90 %, on loopback with Graph working 50-400 ms on each request (seed 1)",
+      shapeRow("change:sliding:20000", 0.9, 60).limits,
+      { seed: 1, latencyInMs: [1, 3], processingInMs: [50, 400] },
     ],
   ];
   for (const [name, limits, options] of regressions)

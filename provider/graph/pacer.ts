@@ -41,7 +41,9 @@
  *   once its next burst goes); one that lasts disproves the refusals it exceeded (the limit rose: another app
  *   stopped) and they are forgotten; one that draws a 429 falls back to the cap it grew from (a bucket's is
  *   refitted, no slower), and the next waits four times as long. A window's burst grown and refused, whose
- *   refusal shows the window stretched, makes the next growth a shorter window ({@link stretchedWindowMs}).
+ *   refusal shows the window stretched, makes the next growth a shorter window ({@link stretchedWindowMs}). A long
+ *   window's cap refitted well below the cap Graph refused (the limit fell) remembers that cap: its next growth
+ *   waits one of its windows, then goes straight back to it ({@link fellFrom}).
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
  * - Where Graph works on the requests it accepted for much longer than it takes to answer a 429 (which it does at
@@ -110,6 +112,14 @@ export const GROWTH_FACTOR = 2;
  * the window too (taking a twentieth for a stretched window met 10 fewer simulated runs of 870 on loopback).
  */
 export const STRETCHED_WINDOW_SHARE = 0.8;
+/**
+ * A cap whose window is at least this share of the documented one, refitted below {@link FELL_SHARE} of the cap
+ * Graph refused (the limit fell: another app started), remembers that cap: its next growth waits one of its
+ * windows, then goes straight back to it when that is more than a growth ({@link afterAccepted}). One growth a
+ * window finds a restored limit a whole window late per step under a 20 s window; under a short one it does not.
+ */
+export const RESTORE_WINDOW_SHARE = 0.5;
+export const FELL_SHARE = 0.8;
 /**
  * A growth is due at the latest this many cap windows (and this long) after the cap last changed; after failed
  * growths, as many times longer as their count is ({@link GROW_AFTER}), up to {@link GROW_WITHIN_MOST_MS}.
@@ -257,6 +267,8 @@ export interface KindPacing {
   grewFrom?: Cap & { rate: number };
   /** The window the next growth shortens the cap's to ({@link STRETCHED_WINDOW_SHARE}), if any. */
   shorterWindowMs?: number;
+  /** The cap Graph granted before the limit fell, which the next growth goes back to ({@link RESTORE_WINDOW_SHARE}). */
+  fellFrom?: Cap & { rate: number };
   /** Growth: accepted since the cap last changed; when it grows next; by what share; whether it grew since the last event; whether it held a request back since it last changed. */
   sinceChange: number;
   changedAtMs: number;
@@ -451,15 +463,20 @@ export function afterAccepted(
       sinceChange >= GROW_AFTER_BOUNDS.min);
   // A cap at the documented rate has nothing to try above it.
   const atDocumented = !!s.cap && s.cap.rate >= documented.perWindow / documented.windowMs;
-  if (!s.cap || atDocumented || !s.held || !due || !mayGrow || nowMs < s.trialEndsAtMs)
+  // After a fall, not in the window the limit was measured in: Graph would refuse the growth for most of it.
+  const afterFall = !!s.fellFrom && !!s.cap && nowMs - s.changedAtMs < s.cap.windowMs;
+  if (!s.cap || atDocumented || !s.held || !due || !mayGrow || afterFall || nowMs < s.trialEndsAtMs)
     return { ...s, sinceChange };
+  const grown =
+    s.shorterWindowMs === undefined
+      ? grownCap(s.cap, s.growth, documented)
+      : capAt(s.cap.perWindow, s.cap.perWindow / s.shorterWindowMs, documented);
+  const back = s.fellFrom && s.fellFrom.rate > grown.rate && s.fellFrom.perWindow > grown.perWindow;
   return {
     ...s,
-    cap:
-      s.shorterWindowMs === undefined
-        ? grownCap(s.cap, s.growth, documented)
-        : capAt(s.cap.perWindow, s.cap.perWindow / s.shorterWindowMs, documented),
+    cap: back ? s.fellFrom : grown,
     shorterWindowMs: undefined,
+    fellFrom: undefined,
     refusals: s.grown ? [] : s.refusals,
     sinceChange: 0,
     growAfter: Math.max(GROW_AFTER_BOUNDS.min, Math.floor(s.growAfter / 2)),
@@ -559,7 +576,31 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   const from = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
   const cap = from && fitted && (from.perWindow > 1 || fitted.rate < from.rate) ? from : fitted;
   const shorterWindowMs = from && s.cap ? stretchedWindowMs(s.cap, from, refusal) : undefined;
-  return { ...s, phase: "fitted", refusals, cap, refusalPending: false, shorterWindowMs };
+  return {
+    ...s,
+    phase: "fitted",
+    refusals,
+    cap,
+    refusalPending: false,
+    shorterWindowMs,
+    fellFrom: from ? undefined : fellFrom(s, cap, documented),
+  };
+}
+
+/**
+ * The cap to go back to once the limit is restored ({@link RESTORE_WINDOW_SHARE}): after Graph refused the
+ * fitted cap itself and the refit `cap`, a long window's, is under {@link FELL_SHARE} of it, the higher of that
+ * cap and one remembered before. Pure.
+ */
+export function fellFrom(
+  s: KindPacing,
+  cap: (Cap & { rate: number }) | undefined,
+  documented: Cap,
+): (Cap & { rate: number }) | undefined {
+  const refused = s.phase === "fitted" && s.refusedFit ? s.cap : undefined;
+  if (!refused || !cap || cap.windowMs < RESTORE_WINDOW_SHARE * documented.windowMs) return s.fellFrom;
+  if (cap.rate >= FELL_SHARE * refused.rate) return s.fellFrom;
+  return s.fellFrom && s.fellFrom.rate > refused.rate ? s.fellFrom : refused;
 }
 
 /**
