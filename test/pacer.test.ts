@@ -430,37 +430,43 @@ describe("the pacing of one kind of request (pure)", () => {
     // Refused: the growth falls back to the fallen cap, and the fall is forgotten (growths go by 25 % again).
     const refused = afterReopening(afterThrottle(back, 50_000, 1_000), fell, documented);
     assert.deepEqual([refused.cap, refused.fellFrom], [reopened.cap, undefined]);
+    const started = afterReopening(afterThrottle(startPacing(100, 0), 20_000, 5_000), fell, documented);
+    assert.equal(started.fellFrom, undefined, "the slow start's refusal is no fall");
 
-    const refusedFit = afterThrottle(fitted, 20_000, 5_000);
-    const table: [string, KindPacing, Cap & { rate: number }, (Cap & { rate: number }) | undefined][] = [
-      ["a fall to 49 per 20.9 s", refusedFit, cap(49, 20_900), before],
+    type Fitted = Cap & { rate: number };
+    const table: [string, Fitted | undefined, Fitted, Fitted | undefined, Fitted | undefined][] = [
+      ["a fall to 49 per 20.9 s", before, cap(49, 20_900), undefined, before],
       [
         "a refit within a fifth of the refused cap: noise, not a fall",
-        refusedFit,
+        before,
         cap(75, 20_300),
+        undefined,
         undefined,
       ],
       [
         "a fall to a short window: one growth a window finds a restored limit soon enough",
-        { ...refusedFit, cap: cap(10, 2_000) },
+        cap(10, 2_000),
         cap(4, 2_000),
+        undefined,
         undefined,
       ],
       [
         "a higher cap remembered from an earlier fall is kept",
-        { ...refusedFit, cap: cap(49, 20_900), fellFrom: before },
+        cap(49, 20_900),
         cap(30, 20_900),
+        before,
         before,
       ],
       [
-        "the slow start's refusal",
-        afterThrottle(startPacing(100, 0), 20_000, 5_000),
+        "not a refusal of the fitted cap (the slow start's, a growth's)",
+        undefined,
         cap(49, 20_900),
+        undefined,
         undefined,
       ],
     ];
-    for (const [name, s, refit, expected] of table)
-      assert.deepEqual(fellFrom(s, refit, documented), expected, name);
+    for (const [name, refused, refit, remembered, expected] of table)
+      assert.deepEqual(fellFrom(refused, refit, remembered, documented), expected, name);
   });
 
   it("marks a refusal of the fitted cap, not of the slow start or of a growth", () => {

@@ -574,6 +574,7 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   // burst (a fixed window's refusal met late in the window measures less than the window). A bucket's cap (one
   // request) takes a faster fit: the refill it measured, of a limit that rose.
   const from = s.phase === "fitted" && !s.refusedFit ? s.grewFrom : undefined;
+  const refused = s.phase === "fitted" && s.refusedFit ? s.cap : undefined;
   const cap = from && fitted && (from.perWindow > 1 || fitted.rate < from.rate) ? from : fitted;
   const shorterWindowMs = from && s.cap ? stretchedWindowMs(s.cap, from, refusal) : undefined;
   return {
@@ -583,24 +584,24 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
     cap,
     refusalPending: false,
     shorterWindowMs,
-    fellFrom: from ? undefined : fellFrom(s, cap, documented),
+    fellFrom: from ? undefined : fellFrom(refused, cap, s.fellFrom, documented),
   };
 }
 
 /**
- * The cap to go back to once the limit is restored ({@link RESTORE_WINDOW_SHARE}): after Graph refused the
- * fitted cap itself and the refit `cap`, a long window's, is under {@link FELL_SHARE} of it, the higher of that
- * cap and one remembered before. Pure.
+ * The cap to go back to once the limit is restored ({@link RESTORE_WINDOW_SHARE}): when Graph refused the fitted
+ * cap itself (`refused`) and the refit `cap`, a long window's, is under {@link FELL_SHARE} of it, the higher of
+ * that cap and the one `remembered` before; otherwise `remembered`. Pure.
  */
 export function fellFrom(
-  s: KindPacing,
+  refused: (Cap & { rate: number }) | undefined,
   cap: (Cap & { rate: number }) | undefined,
+  remembered: (Cap & { rate: number }) | undefined,
   documented: Cap,
 ): (Cap & { rate: number }) | undefined {
-  const refused = s.phase === "fitted" && s.refusedFit ? s.cap : undefined;
-  if (!refused || !cap || cap.windowMs < RESTORE_WINDOW_SHARE * documented.windowMs) return s.fellFrom;
-  if (cap.rate >= FELL_SHARE * refused.rate) return s.fellFrom;
-  return s.fellFrom && s.fellFrom.rate > refused.rate ? s.fellFrom : refused;
+  if (!refused || !cap || cap.windowMs < RESTORE_WINDOW_SHARE * documented.windowMs) return remembered;
+  if (cap.rate >= FELL_SHARE * refused.rate) return remembered;
+  return remembered && remembered.rate > refused.rate ? remembered : refused;
 }
 
 /**
