@@ -427,9 +427,19 @@ describe("the pacing of one kind of request (pure)", () => {
       [before, reopened.cap, true, undefined],
       "then straight back to it, on trial as any growth, once",
     );
+    // A later 429 of the fallen cap measures the same fall: the wait still counts from the fall, not from it.
+    const again = afterReopening(afterThrottle(reopened, 21_000, 19_800), fell, documented);
+    assert.deepEqual([again.fellFrom, again.fellAtMs, again.changedAtMs], [before, 20_000, 21_000]);
+    const dueAgain = { ...again, held: true, sinceChange: GROW_AFTER };
+    assert.deepEqual(afterAccepted(dueAgain, documented, 0, 20_000 + again.cap!.windowMs - 1).cap, again.cap);
+    assert.deepEqual(
+      [afterAccepted(dueAgain, documented, 0, 20_000 + again.cap!.windowMs).cap, back.fellAtMs],
+      [before, undefined],
+      "back a window after the fall, though the last 429 was later",
+    );
     // Refused: the growth falls back to the fallen cap, and the fall is forgotten (growths go by 25 % again).
     const refused = afterReopening(afterThrottle(back, 50_000, 1_000), fell, documented);
-    assert.deepEqual([refused.cap, refused.fellFrom], [reopened.cap, undefined]);
+    assert.deepEqual([refused.cap, refused.fellFrom, refused.fellAtMs], [reopened.cap, undefined, undefined]);
     const started = afterReopening(afterThrottle(startPacing(100, 0), 20_000, 5_000), fell, documented);
     assert.equal(started.fellFrom, undefined, "the slow start's refusal is no fall");
 
@@ -608,7 +618,17 @@ describe("the pacing of one kind of request (pure)", () => {
       "a bucket's waits less",
     );
     assert.equal(s.growAfter, GROW_AFTER / 2);
-    assert.deepEqual(grownCap(cap, 100, documented).rate, 100 / 20_000, "never above the documented rate");
+    assert.deepEqual(
+      grownCap(cap, 100, documented),
+      { perWindow: 10, windowMs: 2_000, rate: 100 / 20_000 },
+      "never above the documented rate: the most its window holds at that rate",
+    );
+    const long = { perWindow: 90, windowMs: 20_300, rate: 90 / 20_300 };
+    assert.deepEqual(
+      grownCap(long, FIRST_GROWTH, documented),
+      { perWindow: 101, windowMs: 20_300, rate: 101 / 20_300 },
+      "not 112 per 22.4 s, whose burst would wait behind the last one's 90 to the end of the longer window",
+    );
     const idle = { ...startPacing(100, 0), phase: "fitted" as const, cap, held: false, sinceChange: 1_000 };
     assert.deepEqual(
       afterAccepted(idle, documented).cap,
@@ -944,6 +964,17 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
 
   it("sends each 20 s window's whole budget: 40 lives' 200 writes at 50 per fixed window go in four windows, not five", async () => {
     const run = await simulate(limitsAt(0.5, 20_000, limitShape("fixed-first")), 40);
+    assert.equal(run.failures, 0);
+    assert.ok(run.wallInMs < 3.2 * 20_000, `${run.wallInMs} ms`);
+  });
+
+  it("goes back to a 20 s window's restored limit in the window after the fall: halved and restored at 90 %, 60 lives go in four windows, not five", async () => {
+    // The wait after the fall counted from the fallen cap's next 429 (a fifth window), and the cap grew back to 135
+    // per 27 s, which held the last 30 writes to 27 s after the window before (1.09 × and 0.91 × the bound).
+    const run = await simulate(shapeRow("change:sliding:20000", 0.9, 60).limits, 60, {
+      seed: 2,
+      latencyInMs: [1, 3],
+    });
     assert.equal(run.failures, 0);
     assert.ok(run.wallInMs < 3.2 * 20_000, `${run.wallInMs} ms`);
   });

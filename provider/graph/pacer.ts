@@ -267,8 +267,9 @@ export interface KindPacing {
   grewFrom?: Cap & { rate: number };
   /** The window the next growth shortens the cap's to ({@link STRETCHED_WINDOW_SHARE}), if any. */
   shorterWindowMs?: number;
-  /** The cap Graph granted before the limit fell, which the next growth goes back to ({@link RESTORE_WINDOW_SHARE}). */
+  /** The cap Graph granted before the limit fell, which the next growth goes back to ({@link RESTORE_WINDOW_SHARE}), and when it fell (the throttle event that showed it: a later one of the fallen cap measures the same fall). */
   fellFrom?: Cap & { rate: number };
+  fellAtMs?: number;
   /** Growth: accepted since the cap last changed; when it grows next; by what share; whether it grew since the last event; whether it held a request back since it last changed. */
   sinceChange: number;
   changedAtMs: number;
@@ -463,8 +464,9 @@ export function afterAccepted(
       sinceChange >= GROW_AFTER_BOUNDS.min);
   // A cap at the documented rate has nothing to try above it.
   const atDocumented = !!s.cap && s.cap.rate >= documented.perWindow / documented.windowMs;
-  // After a fall, not in the window the limit was measured in: Graph would refuse the growth for most of it.
-  const afterFall = !!s.fellFrom && !!s.cap && nowMs - s.changedAtMs < s.cap.windowMs;
+  // Within a window of a fall, Graph would refuse the growth: the limit is still down. Counted from the fall, not
+  // from a later 429 of the fallen cap, after which the growth came due only once that cap held nothing back.
+  const afterFall = s.fellAtMs !== undefined && !!s.cap && nowMs - s.fellAtMs < s.cap.windowMs;
   if (!s.cap || atDocumented || !s.held || !due || !mayGrow || afterFall || nowMs < s.trialEndsAtMs)
     return { ...s, sinceChange };
   const grown =
@@ -477,6 +479,7 @@ export function afterAccepted(
     cap: back ? s.fellFrom : grown,
     shorterWindowMs: undefined,
     fellFrom: undefined,
+    fellAtMs: undefined,
     refusals: s.grown ? [] : s.refusals,
     sinceChange: 0,
     growAfter: Math.max(GROW_AFTER_BOUNDS.min, Math.floor(s.growAfter / 2)),
@@ -503,7 +506,9 @@ export function growWithinMs(cap: Cap, growAfter: number): number {
 /**
  * `cap` at a rate `share` higher: a larger burst in the same window when it holds more than one request (two
  * bursts a shorter window apart could both fall in one window of a window's limit), a shorter window when it
- * holds one (a bucket's). At least one request more per window; never above the documented rate. Pure.
+ * holds one (a bucket's). At least one request more per window; never above the documented rate: past it, the
+ * most the same window holds at that rate (a longer window would hold the grown burst back behind the last one's
+ * requests, to the end of the longer window). Pure.
  */
 export function grownCap(
   cap: Cap & { rate: number },
@@ -512,7 +517,10 @@ export function grownCap(
 ): Cap & { rate: number } {
   if (cap.perWindow <= 1) return capAt(cap.perWindow, cap.rate * (1 + share), documented);
   const perWindow = Math.max(cap.perWindow + 1, Math.floor(cap.perWindow * (1 + share)));
-  return capAt(perWindow, perWindow / cap.windowMs, documented);
+  const most = Math.floor((cap.windowMs * documented.perWindow) / documented.windowMs);
+  if (perWindow <= most || most <= cap.perWindow)
+    return capAt(perWindow, perWindow / cap.windowMs, documented);
+  return { perWindow: most, windowMs: cap.windowMs, rate: most / cap.windowMs };
 }
 
 /** `perWindow` requests at `rate` (their window follows), never above the documented rate. Pure. */
@@ -577,6 +585,7 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
   const refused = s.phase === "fitted" && s.refusedFit ? s.cap : undefined;
   const cap = from && fitted && (from.perWindow > 1 || fitted.rate < from.rate) ? from : fitted;
   const shorterWindowMs = from && s.cap ? stretchedWindowMs(s.cap, from, refusal) : undefined;
+  const fell = from ? undefined : fellFrom(refused, cap, s.fellFrom, documented);
   return {
     ...s,
     phase: "fitted",
@@ -584,7 +593,8 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
     cap,
     refusalPending: false,
     shorterWindowMs,
-    fellFrom: from ? undefined : fellFrom(refused, cap, s.fellFrom, documented),
+    fellFrom: fell,
+    fellAtMs: fell ? (s.fellAtMs ?? s.changedAtMs) : undefined,
   };
 }
 
