@@ -427,6 +427,13 @@ describe("the pacing of one kind of request (pure)", () => {
       [before, reopened.cap, true, undefined],
       "then straight back to it, on trial as any growth, once",
     );
+    const pastBudget = (t: KindPacing) =>
+      afterAccepted(t, documented, 0, 20_000 + t.cap!.windowMs, false).cap;
+    assert.deepEqual(
+      [pastBudget(due), pastBudget({ ...due, fellFrom: undefined, fellAtMs: undefined })],
+      [before, reopened.cap],
+      "past the 429 budget, the way back and no other growth (the fall's own 429s would hold the fallen cap)",
+    );
     // A later 429 of the fallen cap measures the same fall: the wait still counts from the fall, not from it.
     const again = afterReopening(afterThrottle(reopened, 21_000, 19_800), fell, documented);
     assert.deepEqual([again.fellFrom, again.fellAtMs, again.changedAtMs], [before, 20_000, 21_000]);
@@ -969,14 +976,17 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
   });
 
   it("goes back to a 20 s window's restored limit in the window after the fall: halved and restored at 90 %, 60 lives go in four windows, not five", async () => {
-    // The wait after the fall counted from the fallen cap's next 429 (a fifth window), and the cap grew back to 135
-    // per 27 s, which held the last 30 writes to 27 s after the window before (1.09 × and 0.91 × the bound).
-    const run = await simulate(shapeRow("change:sliding:20000", 0.9, 60).limits, 60, {
-      seed: 2,
-      latencyInMs: [1, 3],
-    });
-    assert.equal(run.failures, 0);
-    assert.ok(run.wallInMs < 3.2 * 20_000, `${run.wallInMs} ms`);
+    // Seed 2: the wait after the fall counted from the fallen cap's next 429 (a fifth window), and the cap grew back
+    // to 135 per 27 s, which held the last 30 writes to 27 s after the window before (1.09 × and 0.91 × the bound).
+    // Seed 3: the fall's 429s had spent the 429 budget, which held the growth back (1.09 ×).
+    for (const seed of [2, 3]) {
+      const run = await simulate(shapeRow("change:sliding:20000", 0.9, 60).limits, 60, {
+        seed,
+        latencyInMs: [1, 3],
+      });
+      assert.equal(run.failures, 0);
+      assert.ok(run.wallInMs < 3.2 * 20_000, `seed ${seed}: ${run.wallInMs} ms`);
+    }
   });
 });
 

@@ -43,7 +43,8 @@
  *   refitted, no slower), and the next waits four times as long. A window's burst grown and refused, whose
  *   refusal shows the window stretched, makes the next growth a shorter window ({@link stretchedWindowMs}). A long
  *   window's cap refitted well below the cap Graph refused (the limit fell) remembers that cap: its next growth
- *   waits one of its windows, then goes straight back to it ({@link fellFrom}).
+ *   waits one of its windows from the fall, then goes straight back to it, past the 429 budget if need be
+ *   ({@link fellFrom}).
  * - At most {@link MAX_IN_FLIGHT} requests of a kind are unanswered at once, so that a burst the limit refuses
  *   costs a few 429s, not the whole burst.
  * - Where Graph works on the requests it accepted for much longer than it takes to answer a 429 (which it does at
@@ -134,7 +135,8 @@ export const GROW_WITHIN_MOST_MS = 10_000;
 export const ARRIVES_AT_SHARE = 0.25;
 /**
  * Growths are tried only while this pacer's answers hold fewer 429s than this share, or once it has had no 429
- * for {@link GROWTH_QUIET_WINDOWS} documented windows ({@link growthAllowed}).
+ * for {@link GROWTH_QUIET_WINDOWS} documented windows ({@link growthAllowed}); but the way back after a fall,
+ * once a fall ({@link fellFrom}).
  */
 export const GROWTH_429_BUDGET = 0.045;
 export const GROWTH_QUIET_WINDOWS = 2;
@@ -467,13 +469,16 @@ export function afterAccepted(
   // Within a window of a fall, Graph would refuse the growth: the limit is still down. Counted from the fall, not
   // from a later 429 of the fallen cap, after which the growth came due only once that cap held nothing back.
   const afterFall = s.fellAtMs !== undefined && !!s.cap && nowMs - s.fellAtMs < s.cap.windowMs;
-  if (!s.cap || atDocumented || !s.held || !due || !mayGrow || afterFall || nowMs < s.trialEndsAtMs)
+  if (!s.cap || atDocumented || !s.held || !due || afterFall || nowMs < s.trialEndsAtMs)
     return { ...s, sinceChange };
   const grown =
     s.shorterWindowMs === undefined
       ? grownCap(s.cap, s.growth, documented)
       : capAt(s.cap.perWindow, s.cap.perWindow / s.shorterWindowMs, documented);
   const back = s.fellFrom && s.fellFrom.rate > grown.rate && s.fellFrom.perWindow > grown.perWindow;
+  // Past the 429 budget, only the way back to the cap before a fall: tried once a fall (refused, it is forgotten),
+  // where the fall's own 429s would otherwise hold the fallen cap after the limit is restored.
+  if (!mayGrow && !back) return { ...s, sinceChange };
   return {
     ...s,
     cap: back ? s.fellFrom : grown,
