@@ -434,14 +434,15 @@ describe("the pacing of one kind of request (pure)", () => {
       [before, reopened.cap],
       "past the 429 budget, the way back and no other growth (the fall's own 429s would hold the fallen cap)",
     );
-    // A later 429 of the fallen cap measures the same fall: the wait still counts from the fall, not from it.
+    // A later 429 of the fallen cap measures the same fall: the wait still counts from the fall, not from that 429.
     const again = afterReopening(afterThrottle(reopened, 21_000, 19_800), fell, documented);
     assert.deepEqual([again.fellFrom, again.fellAtMs, again.changedAtMs], [before, 20_000, 21_000]);
     const dueAgain = { ...again, held: true, sinceChange: GROW_AFTER };
     assert.deepEqual(afterAccepted(dueAgain, documented, 0, 20_000 + again.cap!.windowMs - 1).cap, again.cap);
+    const backAgain = afterAccepted(dueAgain, documented, 0, 20_000 + again.cap!.windowMs);
     assert.deepEqual(
-      [afterAccepted(dueAgain, documented, 0, 20_000 + again.cap!.windowMs).cap, back.fellAtMs],
-      [before, undefined],
+      [backAgain.cap, backAgain.fellFrom, backAgain.fellAtMs],
+      [before, undefined, undefined],
       "back a window after the fall, though the last 429 was later",
     );
     // Refused: the growth falls back to the fallen cap, and the fall is forgotten (growths go by 25 % again).
