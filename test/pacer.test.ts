@@ -245,6 +245,16 @@ describe("the pacing of one kind of request (pure)", () => {
       { perWindow: 100, windowMs: 20_000, rate: 100 / 20_000 },
     ],
     [
+      "a burst Graph refused for longer than the documented window: the window it measured, not the documented one by a rounding",
+      [
+        refusal(
+          20_150,
+          Array.from({ length: 10 }, (_, i) => i * 10),
+        ),
+      ],
+      { perWindow: 10, windowMs: m * 20_150, rate: 10 / (m * 20_150) },
+    ],
+    [
       "the same accepted as a refill, not at once: the documented rate, one request at a time",
       [
         refusal(
@@ -987,6 +997,19 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       });
       assert.equal(run.failures, 0);
       assert.ok(run.wallInMs < 3.2 * 20_000, `seed ${seed}: ${run.wallInMs} ms`);
+    }
+  });
+
+  it("holds a 20 s window's fallen limit to the window it measured: halved at 50 %, the sliding window's oldest requests leaving do not draw a 429 each", async () => {
+    // Seeds 6 and 10: the cap refitted after the fall had lost its window's margin to a rounding (41 per 20 s, not 43
+    // per 20.5 s), reopened a few ms before Graph did as each old request left, and drew a 429 each time (7 and 9 %).
+    for (const seed of [6, 10]) {
+      const run = await simulate(shapeRow("change:sliding:20000", 0.5, 60).limits, 60, {
+        seed,
+        latencyInMs: [1, 3],
+      });
+      assert.equal(run.failures, 0);
+      assert.ok(run.throttled <= 0.05 * run.requests, `seed ${seed}: ${run.throttled} of ${run.requests}`);
     }
   });
 });

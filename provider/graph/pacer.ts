@@ -97,6 +97,8 @@ export const NEWEST_RATE_FLOOR = 0.8;
  * as the span let the next window's first request reach Graph before Graph's own window had ended.
  */
 export const WINDOW_MARGIN = 0.015;
+/** Two windows this share apart are one, but for floating point's rounding. */
+const ROUNDING = 1e-9;
 /** A burst reaches the fitted rate when its own rate is within this share of it. */
 export const BURST_TOLERANCE = 0.05;
 /** A fitted cap grows after this many accepted requests of its kind without a 429 (fewer after a success). */
@@ -208,8 +210,12 @@ export function fittedCap(
   while (perWindow < shortest && perWindow / windowOf(perWindow) < rate * (1 - BURST_TOLERANCE)) perWindow++;
   // A history Graph accepted in one burst (faster than twice the rate it granted) is a window's budget: all of it.
   if (windowOf(shortest) - windowOf(1) < (0.5 * (shortest - 1)) / granted) perWindow = shortest;
-  const windowMs = Math.max(windowOf(perWindow), perWindow / rate);
-  if (windowMs <= Math.max(windowOf(perWindow), documented.windowMs)) return { perWindow, windowMs, rate };
+  const measuredMs = windowOf(perWindow);
+  // `perWindow / rate` is the measured window when the rate is perWindow's own, but for floating point's rounding,
+  // which took a window measured past the documented one to the branch below: shorter than Graph's, the cap reopened
+  // a few ms before Graph did, a 429 each time.
+  const windowMs = perWindow / rate > measuredMs * (1 + ROUNDING) ? perWindow / rate : measuredMs;
+  if (windowMs <= Math.max(measuredMs, documented.windowMs)) return { perWindow, windowMs, rate };
   return {
     perWindow: Math.max(1, Math.floor(rate * documented.windowMs)),
     windowMs: documented.windowMs,
