@@ -2,8 +2,9 @@
  * The pacer against the emulator's limit shapes in simulated time. N partners each go through their life's
  * Graph requests as the provider's host makes them (one duplicate check for the tenant, shared; then each
  * partner created: POST, read-back, beginOnboarding; disconnected; destroyed: a disconnect and the DELETE), all
- * at once; each attempt goes through a real {@link Pacer} and is counted by the
- * emulator's real {@link Throttle}, and a 429 is retried after its `Retry-After`, as `GraphClient` does. The
+ * at once or each a little after the one before (as the engine registers them); each attempt goes through a real
+ * {@link Pacer} and is counted by the emulator's real {@link Throttle}, and a 429 is retried after its
+ * `Retry-After`, as `GraphClient` does. The
  * clock is virtual, so a run of minutes takes a fraction of a second: for tuning the pacer, and for the
  * regression test of its bound under every shape. The bench's real runs (through the provider's host, over
  * HTTPS, against the emulator) are what the figures in BENCHMARKS.md come from.
@@ -92,6 +93,8 @@ export async function simulate(
     stallInMs?: number;
     /** Graph's own time on a request it accepted, spread over this range: after it counted it, before it answers. */
     processingInMs?: readonly [number, number];
+    /** Each life starts this long after the one before (the engine registers resources one after another). */
+    staggerInMs?: number;
   } = {},
 ): Promise<SimulatedRun> {
   const clock = new VirtualClock();
@@ -144,7 +147,8 @@ export async function simulate(
   const duplicateCheck = request(false);
   await clock.run(
     Promise.all(
-      Array.from({ length: partners }, async () => {
+      Array.from({ length: partners }, async (_, i) => {
+        if (options.staggerInMs) await clock.sleep(i * options.staggerInMs);
         if (!(await duplicateCheck)) {
           run.failures++;
           return;

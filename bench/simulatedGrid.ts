@@ -1,8 +1,8 @@
 /**
  * `npm run bench:simulated [-- --shapes S --held-out --shares 0.3,0.5,0.9 --seeds 5 --partners 60
- * --latency 2-12 --stall 0 --processing 0-0 --sdk]`: scenario (d)'s grid in simulated time (bench/simulated.ts: the real pacer
- * against the emulator's real limits on a virtual clock), each row the worst of several latency seeds, in seconds
- * rather than the real run's hour; with `--sdk`, beside a client without a pacer that retries each 429 after its
+ * --latency 2-12 --stall 0 --processing 0-0 --stagger 0 --sdk]`: scenario (d)'s grid in simulated time
+ * (bench/simulated.ts: the real pacer against the emulator's real limits on a virtual clock), each row the worst
+ * of several latency seeds, in seconds rather than the real run's hour; with `--sdk`, beside a client without a pacer that retries each 429 after its
  * `Retry-After` 3 times (the Graph JS SDK's default), its time where every seed completes and the most writes it
  * had accepted in any documented window. The pacer's tuning tool; the figures BENCHMARKS.md reports come from the
  * real runs (`npm run bench -- --only d`).
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       stall: { type: "string", default: "0" },
       /** Graph's own time on each request, quickest to longest, in ms: after it counted it, before it answers. */
       processing: { type: "string", default: "0-0" },
+      /** Each partner's life starts this long after the one before, in ms (the engine registers them one by one). */
+      stagger: { type: "string", default: "0" },
       sdk: { type: "boolean", default: false },
     },
   });
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
           latencyInMs: latency,
           stallInMs: Number(values.stall),
           processingInMs: processing,
+          staggerInMs: Number(values.stagger),
         };
         const run = await simulate(row.limits, partners, options);
         ratio = Math.max(ratio, run.wallInMs / run.boundInMs);
