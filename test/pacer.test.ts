@@ -31,7 +31,6 @@ import {
   refilled,
   smoothedRoundTripInMs,
   startPacing,
-  startRefusalHistory,
   stretchedWindowMs,
   systemClock,
   type Cap,
@@ -554,18 +553,6 @@ describe("the pacing of one kind of request (pure)", () => {
       assert.equal(explainsRefusal(s, candidate, documented), expected, name);
   });
 
-  it("fits a write's refusal in the slow start after fewer than four writes to every request Graph accepted meanwhile, when more", () => {
-    const table: [string, number[], number[], number[]][] = [
-      ["one write between read-backs", [20], [10, 20, 30], [10, 20, 30]],
-      ["three writes and more reads", [20, 40, 60], [10, 20, 30, 40, 50, 60], [10, 20, 30, 40, 50, 60]],
-      ["four writes: enough to fit to", [20, 40, 60, 80], [10, 20, 40, 60, 80], [20, 40, 60, 80]],
-      ["writes only", [20, 40], [20, 40], [20, 40]],
-      ["no write: another limit refused it", [], [10, 20, 30], []],
-    ];
-    for (const [name, writes, requests, expected] of table)
-      assert.deepEqual(startRefusalHistory(writes, requests), expected, name);
-  });
-
   it("reckons a 429 answered later than two smoothed round trips after its send from then: it was held up on its way", () => {
     assert.equal(reckonedAnswerAtMs(1_000, 1_030, 20), 1_030, "within two round trips: its answer");
     assert.equal(reckonedAnswerAtMs(1_000, 1_900, 20), 1_040, "stalled: two round trips after its send");
@@ -975,13 +962,6 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
     ],
     // The cap refitted after the fall lost its window's margin to a rounding (41 per 20 s, not 43 per 20.5 s),
     // reopened a few ms before Graph did as each old request left, and drew a 429 each time (7 and 9 % of answers).
-    ...[3, 5].map((seed): (typeof regressions)[number] => [
-      // Each life starting 30 ms after the one before (as the engine registers them), the first 429 was a write's
-      // after one write and two reads: the write cap fitted to one per 2 s held the writes, 1.21 × and 1.22 ×.
-      `under fixed 2 s windows from the first request counting every request and 429 at 30 %, lives 30 ms apart, on loopback (seed ${seed})`,
-      shapeRow("every:fixed-first:2000:rejected", 0.3, 60).limits,
-      { seed, latencyInMs: [1, 3], staggerInMs: 30 },
-    ]),
     ...[6, 10].map((seed): (typeof regressions)[number] => [
       `under a sliding 20 s window halved and restored, at 50 %, on loopback (seed ${seed})`,
       shapeRow("change:sliding:20000", 0.5, 60).limits,
@@ -1200,25 +1180,6 @@ describe("Pacer", () => {
       "the engine is told of the all-requests limit's refusal, not of a write limit's",
     );
   });
-  it("fits a write refused in the slow start after one write and two reads to the three requests, not to one write a window", async () => {
-    const { pacer, clock, accept, reads, events } = manualPacer();
-    accept(await reads(1), 10);
-    accept([await pacer.acquire(true)], 20);
-    accept(await reads(1), 30);
-    const refused = await pacer.acquire(true);
-    clock.now = 40;
-    pacer.settle(refused, { throttled: true, retryAfterInMs: 960 });
-    clock.now = 1_000; // Graph reopens: a read goes, and the refusal is recorded
-    accept(await reads(1), 1_010);
-    assert.equal(pacer.allowed.writes, Math.round((3 / (m * 990)) * WINDOW), "3 accepted from 10 ms");
-    assert.equal(pacer.allowed.requests, 1000, "no request's limit refused yet");
-    assert.deepEqual(
-      events.filter((e) => e.kind === "decreased"),
-      [{ kind: "decreased", write: true, allowed: pacer.allowed.writes, accepted: 1 }],
-      "the engine is told of one write accepted",
-    );
-  });
-
   it("grows a cap past the 429 budget two documented windows after the last 429, not before", async () => {
     // Graph grants 10 reads per 100 ms, refuses every read for a second (another app spent the tenant's
     // budget), then grants all: the outage's 429s are far past the budget, which no growth could repay soon.

@@ -25,9 +25,6 @@
  *   window's budget when the limit is a window, one request when it is a bucket. The slow start's refusal is one
  *   of them, whatever its `Retry-After`: the shape is not guessed from it (Graph's work on each request spreads
  *   the start's last round, and a window's refusal then looked like a bucket's).
- * - A write's refusal in the slow start after fewer than {@link MIN_FIT_HISTORY} writes, where Graph accepted more
- *   requests of every kind, is fitted to those ({@link startRefusalHistory}): a limit counting every request may
- *   have refused it.
  * - A request sent before a throttle event and accepted after its refusal was recorded (held up on its way)
  *   joins that refusal's history at its midpoint, when that is before the reopening ({@link afterLateAccept}).
  * - A fitted cap Graph refused twice running, each time having granted less than it since the refusal before, is
@@ -613,21 +610,6 @@ export function afterReopening(s: KindPacing, acceptedAtMs: readonly number[], d
 }
 
 /**
- * The history a write's refusal in the slow start is fitted to: the writes Graph accepted before it; but when
- * they are fewer than {@link MIN_FIT_HISTORY} (and more than none) and Graph accepted more requests of every
- * kind meanwhile, those. A limit counting every request may refuse a write after a read-back or two: fitted to
- * one or two writes, the cap was one write a window, well below that limit, and the 429 budget held it there for
- * two documented windows. A write limit of its own below that refuses again, with writes to fit to. Pure.
- */
-export function startRefusalHistory(
-  writesAtMs: readonly number[],
-  requestsAtMs: readonly number[],
-): readonly number[] {
-  const few = writesAtMs.length > 0 && writesAtMs.length < MIN_FIT_HISTORY;
-  return few && requestsAtMs.length > writesAtMs.length ? requestsAtMs : writesAtMs;
-}
-
-/**
  * The cap to go back to once the limit is restored ({@link RESTORE_WINDOW_SHARE}): when Graph refused the fitted
  * cap itself (`refused`) and the refit `cap`, a long window's, is under {@link FELL_SHARE} of it, the higher of
  * that cap and the one `remembered` before; otherwise `remembered`. Pure.
@@ -954,13 +936,9 @@ export class Pacer {
     const s = this.state[kind];
     if (!s.refusalPending || nowMs < s.pausedUntilMs) return;
     const accepted = this.acceptedBefore(kind, s.pausedUntilMs, s.throttledAtMs);
-    const history =
-      kind === "writes" && s.phase === "starting"
-        ? startRefusalHistory(accepted, this.acceptedBefore("requests", s.pausedUntilMs, s.throttledAtMs))
-        : accepted;
     // A write refusal the all-requests limit explains says nothing of the write limit, and is told as that one's.
     const explained = kind === "writes" && this.explainedByAllRequests(s.pausedUntilMs, s.throttledAtMs);
-    this.state[kind] = afterReopening(s, explained ? [] : history, this.documented(kind));
+    this.state[kind] = afterReopening(s, explained ? [] : accepted, this.documented(kind));
     if (explained) return;
     // Each refusal is told (Graph throttled below the documented budget), with the rate the kind goes at now.
     const allowed = this.allowedOf(kind);
