@@ -2,10 +2,10 @@
  * `npm run bench:simulated [-- --shapes S --held-out --shares 0.3,0.5,0.9 --seeds 5 --partners 60
  * --latency 2-12 --stall 0 --processing 0-0 --stagger 0 --sdk]`: scenario (d)'s grid in simulated time
  * (bench/simulated.ts: the real pacer against the emulator's real limits on a virtual clock), each row the worst
- * of several latency seeds, in seconds rather than the real run's hour; with `--sdk`, beside a client without a pacer that retries each 429 after its
- * `Retry-After` 3 times (the Graph JS SDK's default), its time where every seed completes and the most writes it
- * had accepted in any documented window. The pacer's tuning tool; the figures BENCHMARKS.md reports come from the
- * real runs (`npm run bench -- --only d`).
+ * of several latency seeds, in seconds rather than the real run's hour; with `--sdk`, beside a client without a
+ * pacer that retries each 429 after its `Retry-After` 3 times (the Graph JS SDK's default), its time where every
+ * seed completes and the most writes it had accepted in any documented window. The pacer's tuning tool; the
+ * figures BENCHMARKS.md reports come from the real runs (`npm run bench -- --only d`).
  */
 import { parseArgs } from "node:util";
 import { HELD_OUT, SHAPES, shapeRow } from "./shapes";

@@ -973,6 +973,20 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       meetsTheTarget(await simulate(limits, 60, options));
     });
 
+  it("starts each life a stagger after the one before, as the engine registers them: 10 lives 1 s apart take 9 s and one life", async () => {
+    const limits = limitsAt(0.9, 20_000, limitShape("sliding"));
+    const [atOnce, staggered] = await Promise.all([
+      simulate(limits, 10),
+      simulate(limits, 10, { staggerInMs: 1_000 }),
+    ]);
+    assert.equal(atOnce.throttled + staggered.throttled, 0, "60 writes fit 90 per 20 s");
+    assert.ok(atOnce.wallInMs < 1_000, `${atOnce.wallInMs} ms at once`);
+    assert.ok(
+      staggered.wallInMs >= 9_000 && staggered.wallInMs < 9_000 + atOnce.wallInMs + 200,
+      `${staggered.wallInMs} ms staggered`,
+    );
+  });
+
   it("gives partners up without the pacer (each 429 retried 3 times, as the SDK does) where the pacer meets the limit", async () => {
     const limits = limitsAt(0.5, 2_000, limitShape("sliding"));
     const [paced, unpaced] = await Promise.all([
