@@ -5,8 +5,8 @@
  * at once or each a little after the one before (as the engine registers them); each attempt goes through a real
  * {@link Pacer} and is counted by the emulator's real {@link Throttle}, and a 429 is retried after its
  * `Retry-After`, as `GraphClient` does. The clock is virtual, so a run of minutes takes a fraction of a second:
- * for tuning the pacer, and for the regression test of its bound under every shape. The bench's real runs (through the provider's host, over
- * HTTPS, against the emulator) are what the figures in BENCHMARKS.md come from.
+ * for tuning the pacer, and for the regression test of its bound under every shape. The bench's real runs
+ * (through the provider's host, over HTTPS, against the emulator) are what the figures in BENCHMARKS.md come from.
  */
 import { Throttle, type ThrottleLimits } from "../emulator/throttle";
 import { intuneAppLimits, Pacer, type PacingClock, type PacingLimits } from "../provider/graph/pacer";

@@ -979,7 +979,7 @@ describe("the pacer in simulated time against the emulator's limit shapes", () =
       simulate(limits, 10),
       simulate(limits, 10, { staggerInMs: 1_000 }),
     ]);
-    assert.equal(atOnce.throttled + staggered.throttled, 0, "60 writes fit 90 per 20 s");
+    assert.equal(atOnce.throttled + staggered.throttled, 0, "50 writes fit 90 per 20 s");
     assert.ok(atOnce.wallInMs < 1_000, `${atOnce.wallInMs} ms at once`);
     assert.ok(
       staggered.wallInMs >= 9_000 && staggered.wallInMs < 9_000 + atOnce.wallInMs + 200,
